@@ -1,0 +1,34 @@
+# vfiofd: the two commands of the README, and a few more.
+#   make run    set up everything, then run the main job in the test bed
+#   make test   set up everything, then run every test (host and VM)
+#   make bench  set up, then run the benchmarks (BENCH/RATIO lines)
+#   make vm PROFILE=iommu CMD='uname -a'   run a command in the test bed
+#   make setup  only set up (packages, DPDK, guest kernels, build)
+SHELL := /bin/bash
+PROFILE ?= iommu
+CMD ?= uname -a
+
+.PHONY: all setup build run test bench vm clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	@bash scripts/configure.sh && ninja -C build
+
+run: setup
+	@bash scripts/run-main.sh
+
+test: setup
+	@bash scripts/run-tests.sh
+
+bench: setup
+	@bash scripts/run-bench.sh
+
+vm: setup
+	@bash scripts/vm-run.sh $(PROFILE) '$(CMD)'
+
+clean:
+	rm -rf build

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "vfio_device.h"
+
+static int
+xioctl(int fd, unsigned long request, void *arg)
+{
+	return ioctl(fd, request, arg) < 0 ? -errno : 0;
+}
+
+int
+vfio_device_get_info(int devfd, struct vfio_device_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return xioctl(devfd, VFIO_DEVICE_GET_INFO, info);
+}
+
+int
+vfio_device_get_region_info(int devfd, uint32_t index, struct vfio_region_info **out)
+{
+	struct vfio_region_info *info;
+	uint32_t argsz = sizeof(*info);
+	int ret;
+
+	/*
+	 * The kernel tells us how large the capability chain is by raising argsz; ask
+	 * again with that size. Twice is enough unless the chain changes under us, which
+	 * would be a kernel bug: give up rather than loop.
+	 */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		info = calloc(1, argsz);
+		if (info == NULL)
+			return -ENOMEM;
+		info->argsz = argsz;
+		info->index = index;
+		ret = xioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, info);
+		if (ret == 0 && info->argsz <= argsz) {
+			*out = info;
+			return 0;
+		}
+		argsz = info->argsz;
+		free(info);
+		if (ret != 0)
+			return ret;
+	}
+	return -EOVERFLOW;
+}
+
+const struct vfio_info_cap_header *
+vfio_region_info_cap(const struct vfio_region_info *info, uint16_t id)
+{
+	uint32_t off;
+	unsigned int hops = 0;
+
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		return NULL;
+	for (off = info->cap_offset; off != 0; hops++) {
+		const struct vfio_info_cap_header *hdr;
+
+		if (off < sizeof(*info) || off > info->argsz - sizeof(*hdr) || hops > 64)
+			return NULL;
+		hdr = (const void *)((const char *)info + off);
+		if (hdr->id == id)
+			return hdr;
+		off = hdr->next;
+	}
+	return NULL;
+}
+
+int
+vfio_device_get_irq_info(int devfd, uint32_t index, struct vfio_irq_info *irq)
+{
+	memset(irq, 0, sizeof(*irq));
+	irq->argsz = sizeof(*irq);
+	irq->index = index;
+	return xioctl(devfd, VFIO_DEVICE_GET_IRQ_INFO, irq);
+}
+
+int
+vfio_device_reset(int devfd)
+{
+	return ioctl(devfd, VFIO_DEVICE_RESET) < 0 ? -errno : 0;
+}
+
+static int
+region_range_ok(const struct vfio_region_info *info, uint64_t off, size_t len)
+{
+	return off <= info->size && len <= info->size - off;
+}
+
+ssize_t
+vfio_device_region_read(int devfd, const struct vfio_region_info *info,
+			uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_READ))
+		return -EACCES;
+	if (!region_range_ok(info, off, len))
+		return -ERANGE;
+	n = pread(devfd, buf, len, info->offset + off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? n : -EIO;
+}
+
+ssize_t
+vfio_device_region_write(int devfd, const struct vfio_region_info *info,
+			 uint64_t off, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_WRITE))
+		return -EACCES;
+	if (!region_range_ok(info, off, len))
+		return -ERANGE;
+	n = pwrite(devfd, buf, len, info->offset + off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? n : -EIO;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Thin wrappers over the VFIO *device* fd uAPI (<linux/vfio.h>): what a device fd
+ * offers once it is usable, however it was obtained (a cdev bound to iommufd, or a
+ * no-IOMMU group). Each returns 0 or a negative errno and never logs.
+ *
+ * The cdev-specific steps (open, bind, attach) are in vfio_cdev.h.
+ */
+
+#ifndef VFIO_DEVICE_H
+#define VFIO_DEVICE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** VFIO_DEVICE_GET_INFO. */
+int vfio_device_get_info(int devfd, struct vfio_device_info *info);
+
+/**
+ * VFIO_DEVICE_GET_REGION_INFO, capability chain included. On success *info points to a
+ * malloc'ed structure of info->argsz bytes that the caller frees.
+ */
+int vfio_device_get_region_info(int devfd, uint32_t index,
+				struct vfio_region_info **info);
+
+/**
+ * Find capability @id in a region info's capability chain; NULL if absent (or if the
+ * chain is malformed: offsets are checked against argsz, the kernel is not trusted to
+ * be bug-free here).
+ */
+const struct vfio_info_cap_header *
+vfio_region_info_cap(const struct vfio_region_info *info, uint16_t id);
+
+/** VFIO_DEVICE_GET_IRQ_INFO for @index. */
+int vfio_device_get_irq_info(int devfd, uint32_t index, struct vfio_irq_info *irq);
+
+/** VFIO_DEVICE_RESET (-ENOTTY/-EINVAL where the device has no reset). */
+int vfio_device_reset(int devfd);
+
+/** pread/pwrite at @off inside a region; returns bytes done or -errno (short = -EIO). */
+ssize_t vfio_device_region_read(int devfd, const struct vfio_region_info *info,
+				uint64_t off, void *buf, size_t len);
+ssize_t vfio_device_region_write(int devfd, const struct vfio_region_info *info,
+				 uint64_t off, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIO_DEVICE_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What sysfs says about a PCI device's VFIO side: its device cdev
+ * (<sysfs>/<BDF>/vfio-dev/vfioN and the matching /dev/vfio/devices/vfioN), its driver and
+ * its IOMMU group. The sysfs and /dev roots are parameters so that host tests can point
+ * them at fake trees. Functions return 0 (or a non-negative value) or a negative errno
+ * whose meaning is documented per function, so that callers can tell the user exactly
+ * what is wrong; they never log.
+ */
+
+#ifndef VFIOFD_SYSFS_H
+#define VFIOFD_SYSFS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default roots. */
+#define VFIOFD_SYSFS_PCI_DEVICES "/sys/bus/pci/devices"
+#define VFIOFD_DEV_ROOT "/dev"
+
+/** A VFIO device cdev, as found through sysfs and checked against /dev. */
+struct vfiofd_cdev_id {
+	char name[32];          /**< "vfioN" */
+	char path[PATH_MAX];    /**< <dev_root>/vfio/devices/vfioN */
+	unsigned int major;     /**< from sysfs vfio-dev/vfioN/dev */
+	unsigned int minor;
+};
+
+/**
+ * Find the cdev of PCI device @bdf ("0000:00:05.0").
+ * Errors: -EINVAL @bdf is not a PCI address; -ENOENT no such PCI device;
+ * -ENODEV the device has no vfio-dev directory (not bound to vfio-pci, or a kernel
+ * without CONFIG_VFIO_DEVICE_CDEV); -EOPNOTSUPP vfio-dev/vfioN has no "dev" attribute
+ * (a no-IOMMU device: 6.12 creates no cdev for those); -EBADMSG the "dev" attribute is
+ * not "major:minor"; -ENXIO the /dev node is missing; -ESTALE the /dev node is not the
+ * character device sysfs names.
+ */
+int vfiofd_sysfs_find_cdev(const char *sysfs_pci, const char *dev_root, const char *bdf,
+			   struct vfiofd_cdev_id *out);
+
+/**
+ * Name of the kernel driver bound to @bdf into @buf. -ENOENT if no driver is bound,
+ * -ENAMETOOLONG if @buf is too small, -EINVAL if @bdf is not a PCI address.
+ */
+int vfiofd_sysfs_driver(const char *sysfs_pci, const char *bdf, char *buf, size_t len);
+
+/** IOMMU group number of @bdf (>= 0), -ENOENT if it has none. */
+int vfiofd_sysfs_iommu_group(const char *sysfs_pci, const char *bdf);
+
+/** Non-zero if @s is a full PCI address "DDDD:BB:DD.F" (lower or upper case hex). */
+int vfiofd_pci_addr_valid(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIOFD_SYSFS_H */

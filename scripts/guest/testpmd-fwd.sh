@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Inside the test bed: run dpdk-testpmd forwarding between the two virtio-net NICs for a
+# fixed time, print the packets each port sent and received and the rate testpmd
+# measured, and check that the counts reconcile.
+#   testpmd-fwd.sh [--path pci] [--seconds N] [--mode io] [--queues N]
+# --path pci: DPDK's own net_virtio on bus/pci (VFIO group + type1) -- the baseline.
+# Output lines for the host: "FWD <path> port<N> rx=<pkts> tx=<pkts> rx_missed=<n> tx_dropped=<n>"
+# and "FWD <path> mpps=<both ports, per second>".
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+
+path=pci seconds=20 mode=io queues=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--path) path=$2; shift 2 ;;
+	--seconds) seconds=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--queues) queues=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+read -r bdf0 bdf1 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
+[ -n "${bdf1:-}" ] || die "need two virtio-net NICs bound to vfio-pci, have '${VFIOFD_VIRTIO_BDFS:-}'"
+libdir=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
+export LD_LIBRARY_PATH=$libdir
+case "$path" in
+pci) allow=(-a "$bdf0" -a "$bdf1") ;;
+*) die "unknown path '$path'" ;;
+esac
+
+out=/tmp/testpmd-$path.log
+# Interactive mode driven from a pipe: the two "show port stats" give testpmd's own
+# packets-per-second over the measured interval; "stop" prints the forward statistics.
+{
+	echo "start tx_first"
+	sleep 2
+	echo "show port stats all"
+	sleep "$seconds"
+	echo "show port stats all"
+	echo "stop"
+	sleep 1
+	echo "quit"
+} | timeout -k 5 $((seconds + 60)) "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
+	--file-prefix "fwd-$path" --log-level=lib.eal:notice "${allow[@]}" -- -i \
+	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
+	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($path) failed"; }
+grep -E '^EAL|^VFIO|Port [0-9]+:|Link' "$out" | head -n 20 || true
+
+# The second "show port stats" block per port holds the pps over the measured interval.
+awk -v path="$path" -v seconds="$seconds" '
+	/NIC statistics for port/ { port = $6; seen[port]++ }
+	/Rx-pps:/ && seen[port] == 2 { rxpps[port] = $2 }
+	/Forward statistics for port/ { fport = $6; fwd = 1 }
+	fwd && /RX-packets:/ { rx[fport] = $2; rxdrop[fport] = $4 }
+	fwd && /TX-packets:/ { tx[fport] = $2; txdrop[fport] = $4; fwd = 0 }
+	END {
+		bad = 0
+		for (p = 0; p < 2; p++) {
+			printf "FWD %s port%d rx=%d tx=%d rx_missed=%d tx_dropped=%d rx_pps=%d\n",
+				path, p, rx[p], tx[p], rxdrop[p], txdrop[p], rxpps[p]
+			if (rx[p] == 0 || tx[p] == 0) bad = 1
+		}
+		# What port 0 sent, port 1 received (or reported missing), and vice versa.
+		# Packets still in a ring when forwarding stops are neither: allow one ring.
+		for (p = 0; p < 2; p++) {
+			q = 1 - p
+			diff = tx[p] - rx[q] - rxdrop[q]
+			if (diff < 0) diff = -diff
+			printf "FWD %s reconcile port%d->port%d sent=%d received=%d missed=%d unaccounted=%d\n",
+				path, p, q, tx[p], rx[q], rxdrop[q], diff
+			if (diff > 1024) bad = 1
+		}
+		printf "FWD %s mpps=%.4f\n", path, (rxpps[0] + rxpps[1]) / 1e6
+		exit bad
+	}' "$out" || { echo "---- testpmd output ----"; cat "$out"; die "forwarding over $path did not reconcile"; }
