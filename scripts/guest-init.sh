@@ -13,20 +13,33 @@ mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /dev/hugepages
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-for d in /run /tmp /var/tmp /var/run /root; do
-	mountpoint -q "$d" || mount -t tmpfs tmpfs "$d" 2>/dev/null
-done
+mount -t tmpfs tmpfs /run
 mkdir -p /run/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /run/results ||
 	{ echo "guest-init: cannot mount the results share" > /dev/console; exit 1; }
 R=/run/results
 . "$R/env.sh"
+# Writable scratch where programs expect it. A tmpfs hides what the host has there, so
+# the project tree (a clone may well live under /tmp or /root) is bound back in place.
+for d in /tmp /var/tmp /root; do
+	mkdir -p "/run/host$d"
+	mount --bind "$d" "/run/host$d"
+	mount -t tmpfs tmpfs "$d"
+	case "$VFIOFD_TOP/" in
+	"$d"/*)
+		mkdir -p "$VFIOFD_TOP"
+		mount --bind "/run/host$VFIOFD_TOP" "$VFIOFD_TOP"
+		;;
+	esac
+done
 
 say() { echo "guest-init: $*" > /dev/console; }
 powerdown() {
 	sync
 	echo o > /proc/sysrq-trigger
-	sleep 10
+	# Builtins only from here: the root file system goes away under us.
+	SECONDS=0
+	while [ $SECONDS -lt 10 ]; do :; done
 	exit 1
 }
 

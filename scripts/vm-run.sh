@@ -8,6 +8,8 @@
 # VFIOFD_VIRTIO_BDFS, VFIOFD_E1000E_BDFS (NICs bound to vfio-pci) and VFIOFD_VM_PROFILE.
 # --host-hook CMD runs CMD on the host while the guest runs, with VFIOFD_QMP (the QMP
 # socket) and VFIOFD_VM_RESULTS (the shared results directory) in its environment.
+# VFIOFD_VM_HUGEPAGES and VFIOFD_VM_MEM override the profile's 2 MiB hugepage count and
+# guest memory size.
 # Exit status: the command's; 1 with a clear message if the guest did not boot or the
 # command did not report back (a test bed that did not run is a failure, never a skip).
 set -euo pipefail
@@ -30,6 +32,9 @@ conf=$VFIOFD_TOP/config/vm/$profile.conf
 [ -f "$conf" ] || die "unknown profile '$profile' (have: $(cd "$VFIOFD_TOP/config/vm" && ls *.conf | sed 's/\.conf//' | tr '\n' ' '))"
 # shellcheck source=/dev/null
 . "$conf"
+# Benchmarks that need more memory than the tests override the profile's.
+HUGEPAGES=${VFIOFD_VM_HUGEPAGES:-$HUGEPAGES}
+MEM=${VFIOFD_VM_MEM:-$MEM}
 kernel=$VFIOFD_CACHE/kernel/build-$KERNEL/arch/x86/boot/bzImage
 # The stamp is written only after a build whose .config held the fragments: a bzImage
 # without it may be a leftover of another flavour.
@@ -54,6 +59,7 @@ printf '%s\n' "$cmd" > "$R/cmd.sh"
 # The guest command gets most of the time; the rest is for boot and power-off.
 cmd_timeout=$(( timeout_s > 60 ? timeout_s - 30 : timeout_s / 2 ))
 cat > "$R/env.sh" <<EOS
+VFIOFD_TOP=$VFIOFD_TOP
 VM_PROFILE=$profile
 VIOMMU=$VIOMMU
 NOIOMMU=$NOIOMMU

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/iommufd_mem in the test bed, checked against the kernel rather than against the
+ * library's own bookkeeping.
+ *
+ *   test-vfiofd-mem register      IOAS population from EAL memory, IOVA == VA, runtime
+ *                                 alloc/free events, exact unmap on free, and no mapping,
+ *                                 no pinned page and no iommufd left after cleanup
+ *   test-vfiofd-mem memlock       RLIMIT_MEMLOCK too low: a clear error, nothing pinned
+ *   test-vfiofd-mem noiommu       no-IOMMU mode: IOVA = PA (checked against pagemap)
+ *   test-vfiofd-mem noiommu-refused  no-IOMMU asked for where the kernel forbids it
+ *   test-vfiofd-mem bench-register  [vfiofd|dpdk]: map 1 GiB, time and count the ioctls
+ *
+ * "Mapped" is asked of the kernel: IOMMU_IOAS_MAP with FIXED_IOVA of a probe buffer at an
+ * area's IOVA fails with EEXIST exactly when the IOAS holds something there. Pins are
+ * read from VmPin (/proc/self/status), which the kernel charges per process once the
+ * library selects per-process accounting and the process lacks CAP_IPC_LOCK (the tests
+ * drop it, as root would otherwise pin without being charged).
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "iommufd_uapi.h"
+#include "rte_iommufd_mem.h"
+#include "vfio_cdev.h"
+#include "vfiofd_sysfs.h"
+#include "tap.h"
+
+static struct tap t;
+
+/* ---- the process, seen from /proc ---- */
+
+static uint64_t
+vm_pin_kb(void)
+{
+	char line[256];
+	uint64_t v = UINT64_MAX;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmPin:", 6) == 0)
+			v = strtoull(line + 6, NULL, 10);
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
+/* Number of open fds whose target is @path. */
+static int
+fds_open_to(const char *path)
+{
+	char link[300], target[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += strcmp(target, path) == 0;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* Root pins without being charged: drop CAP_IPC_LOCK so VmPin and RLIMIT_MEMLOCK apply. */
+static int
+drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	data[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
+}
+
+/* ---- asking the kernel whether an IOVA is mapped ---- */
+
+static void *probe_buf;
+
+/* 1 if the default IOAS holds a mapping at @iova, 0 if not, -errno if unsure. */
+static int
+iova_mapped(uint64_t iova)
+{
+	uint64_t at = iova;
+	int fd = rte_iommufd_mem_iommufd();
+	uint32_t ioas = rte_iommufd_mem_default_ioas();
+	int ret = iommufd_ioas_map(fd, ioas, probe_buf, 4096, &at, true);
+
+	if (ret == -EEXIST)
+		return 1;
+	if (ret < 0)
+		return ret;
+	iommufd_ioas_unmap(fd, ioas, at, 4096, NULL);
+	return 0;
+}
+
+struct seg_check {
+	unsigned int segs;
+	unsigned int mapped;
+	unsigned int identity;
+};
+
+static int
+check_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	struct seg_check *c = arg;
+
+	RTE_SET_USED(msl);
+	c->segs++;
+	c->mapped += iova_mapped((uintptr_t)ms->addr) == 1 &&
+		     iova_mapped((uintptr_t)ms->addr + ms->len - 4096) == 1;
+	c->identity += rte_iommufd_mem_va2iova(ms->addr) == (uintptr_t)ms->addr &&
+		       rte_iommufd_mem_va2iova(RTE_PTR_ADD(ms->addr, ms->len - 1)) ==
+		       (uintptr_t)ms->addr + ms->len - 1;
+	return 0;
+}
+
+/* ---- a device to attach: the IOAS only reaches an IOMMU page table through one ---- */
+
+struct attached_dev {
+	int fd;
+	char bdf[16];
+};
+
+static int
+attach_first_device(struct attached_dev *d)
+{
+	const char *bdfs = getenv("VFIOFD_VIRTIO_BDFS");
+	struct vfiofd_cdev_id cdev;
+	int ret;
+
+	d->fd = -1;
+	if (bdfs == NULL || strlen(bdfs) < 12)
+		return -ENODEV;
+	memcpy(d->bdf, bdfs, 12);
+	d->bdf[12] = '\0';
+	ret = vfiofd_sysfs_find_cdev(VFIOFD_SYSFS_PCI_DEVICES, VFIOFD_DEV_ROOT, d->bdf, &cdev);
+	if (ret < 0)
+		return ret;
+	d->fd = vfio_cdev_open(cdev.path);
+	if (d->fd < 0)
+		return d->fd;
+	ret = vfio_cdev_bind_iommufd(d->fd, rte_iommufd_mem_iommufd(), NULL);
+	if (ret == 0)
+		ret = vfio_cdev_attach_pt(d->fd, rte_iommufd_mem_default_ioas(), NULL);
+	if (ret < 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	return ret;
+}
+
+static void
+detach_device(struct attached_dev *d)
+{
+	if (d->fd < 0)
+		return;
+	vfio_cdev_detach_pt(d->fd);
+	close(d->fd);
+	d->fd = -1;
+}
+
+static int
+eal_start(const char *mem_mb, const char *iova_mode)
+{
+	char *argv[] = {
+		"test-vfiofd-mem", "--no-pci", "-l", "0", "-m", (char *)mem_mb,
+		"--iova-mode", (char *)iova_mode, "--file-prefix", "vfiofd-mem",
+		"--log-level", "lib.iommufd_mem:info", NULL,
+	};
+	int ret = rte_eal_init(RTE_DIM(argv) - 1, argv);
+
+	tap_check(&t, ret >= 0, "EAL up (-m %s, IOVA as %s): %s", mem_mb, iova_mode,
+		  ret >= 0 ? "ok" : rte_strerror(rte_errno));
+	return ret;
+}
+
+/* ---- register ---- */
+
+static int
+cmd_register(void)
+{
+	struct rte_iommufd_mem_stats st0, st1, st2;
+	struct attached_dev dev;
+	struct seg_check c = { 0 };
+	uint64_t pin_attached, big_iova;
+	size_t big_len = 96u << 20;
+	void *big;
+	int ret;
+
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	/* Charged but unlimited: VmPin shows the pins, RLIMIT_MEMLOCK does not stop them. */
+	tap_check(&t, setrlimit(RLIMIT_MEMLOCK, &unlimited) == 0, "RLIMIT_MEMLOCK unlimited");
+	tap_check(&t, drop_cap_ipc_lock() == 0, "CAP_IPC_LOCK dropped: pins are charged to VmPin");
+	if (eal_start("64", "va") < 0)
+		return tap_done(&t);
+	probe_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_POPULATE, -1, 0);
+
+	ret = rte_iommufd_mem_init(NULL);
+	if (!tap_check(&t, ret == 0, "rte_iommufd_mem_init (%s)", strerror(-ret)))
+		return tap_done(&t);
+	ret = attach_first_device(&dev);
+	if (!tap_check(&t, ret == 0, "device %s bound and attached to the default IOAS (%s)",
+		       dev.bdf, strerror(-ret)))
+		goto fini;
+	ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	tap_check(&t, ret == 0, "first attach populated the IOAS (%s)", strerror(-ret));
+	rte_iommufd_mem_stats_get(&st0);
+	tap_diag("after populate: %u areas, %" PRIu64 " MiB, %" PRIu64 " map ioctls",
+		 st0.areas, st0.mapped_bytes >> 20, st0.map_calls);
+	tap_check(&t, st0.mapped_bytes >= 64u << 20 && st0.map_calls == st0.areas,
+		  "64 MiB preallocated mapped in %" PRIu64 " ioctls (one per VA-contiguous run)",
+		  st0.map_calls);
+	rte_memseg_walk(check_seg, &c);
+	tap_check(&t, c.segs > 0 && c.mapped == c.segs,
+		  "kernel holds a mapping for every memseg: %u of %u", c.mapped, c.segs);
+	tap_check(&t, c.identity == c.segs, "IOVA == VA for every memseg through the cache: %u of %u",
+		  c.identity, c.segs);
+	pin_attached = vm_pin_kb();
+	tap_check(&t, pin_attached * 1024 >= st0.mapped_bytes,
+		  "VmPin %" PRIu64 " kB covers the mapped memory", pin_attached);
+
+	/* Runtime allocation: the heap grows, the EAL reports it, the library maps it. */
+	big = rte_malloc("vfiofd-test", big_len, RTE_PGSIZE_2M);
+	tap_check(&t, big != NULL, "rte_malloc of 96 MiB grows the heap");
+	if (big == NULL)
+		goto detach;
+	rte_iommufd_mem_stats_get(&st1);
+	tap_diag("after alloc: %u areas, %" PRIu64 " MiB, %" PRIu64 " map ioctls", st1.areas,
+		 st1.mapped_bytes >> 20, st1.map_calls);
+	big_iova = rte_iommufd_mem_va2iova(big);
+	tap_check(&t, st1.mapped_bytes >= st0.mapped_bytes + big_len,
+		  "alloc event mapped the new pages (+%" PRIu64 " MiB)",
+		  (st1.mapped_bytes - st0.mapped_bytes) >> 20);
+	tap_check(&t, big_iova == (uintptr_t)big && iova_mapped(big_iova) == 1 &&
+		  iova_mapped(big_iova + big_len - 4096) == 1,
+		  "new memory: IOVA == VA and the kernel holds it");
+
+	/* Free: every page of it must leave the IOAS, exactly. */
+	rte_free(big);
+	rte_iommufd_mem_stats_get(&st2);
+	tap_diag("after free: %u areas, %" PRIu64 " MiB, %" PRIu64 " unmap ioctls", st2.areas,
+		 st2.mapped_bytes >> 20, st2.unmap_calls);
+	tap_check(&t, st2.mapped_bytes == st0.mapped_bytes && st2.areas == st0.areas,
+		  "free event unmapped exactly what the alloc mapped");
+	tap_check(&t, iova_mapped(big_iova) == 0 && iova_mapped(big_iova + big_len - 4096) == 0,
+		  "the kernel no longer holds the freed IOVAs");
+	tap_check(&t, rte_iommufd_mem_va2iova(big) == RTE_BAD_IOVA,
+		  "the cache no longer translates freed memory");
+	tap_check(&t, vm_pin_kb() <= pin_attached, "VmPin back to %" PRIu64 " kB (was %" PRIu64 " kB)",
+		  vm_pin_kb(), pin_attached);
+detach:
+	detach_device(&dev);
+fini:
+	rte_iommufd_mem_fini();
+	tap_check(&t, fds_open_to("/dev/iommu") == 0, "no iommufd left open after fini");
+	tap_check(&t, vm_pin_kb() == 0, "no page left pinned after fini (VmPin %" PRIu64 " kB)",
+		  vm_pin_kb());
+	tap_check(&t, rte_eal_cleanup() == 0, "rte_eal_cleanup");
+	tap_check(&t, vm_pin_kb() == 0 && fds_open_to("/dev/iommu") == 0,
+		  "after rte_eal_cleanup: VmPin 0, no iommufd");
+	return tap_done(&t);
+}
+
+/* ---- memlock ---- */
+
+static int
+cmd_memlock(void)
+{
+	struct rlimit rl = { 8u << 20, 8u << 20 };
+	struct rte_iommufd_mem_stats st;
+	struct attached_dev dev;
+	int ret;
+
+	tap_check(&t, drop_cap_ipc_lock() == 0, "CAP_IPC_LOCK dropped");
+	tap_check(&t, setrlimit(RLIMIT_MEMLOCK, &rl) == 0, "RLIMIT_MEMLOCK set to 8 MiB");
+	if (eal_start("64", "va") < 0)
+		return tap_done(&t);
+	ret = rte_iommufd_mem_init(NULL);
+	if (!tap_check(&t, ret == 0, "rte_iommufd_mem_init (%s)", strerror(-ret)))
+		return tap_done(&t);
+	ret = attach_first_device(&dev);
+	tap_check(&t, ret == 0, "device attached (%s)", strerror(-ret));
+	ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	tap_check(&t, ret == -ENOMEM, "populating 64 MiB under an 8 MiB limit refused: %s",
+		  strerror(-ret));
+	rte_iommufd_mem_stats_get(&st);
+	tap_check(&t, st.ioas_populated == 0 && st.map_calls == 0,
+		  "refused before any map ioctl (%" PRIu64 " issued)", st.map_calls);
+	tap_check(&t, vm_pin_kb() == 0, "nothing pinned (VmPin %" PRIu64 " kB)", vm_pin_kb());
+	detach_device(&dev);
+	rte_iommufd_mem_fini();
+	tap_check(&t, fds_open_to("/dev/iommu") == 0, "no iommufd left open");
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
+/* ---- noiommu ---- */
+
+/* Physical address of @va from /proc/self/pagemap, independently of the EAL. */
+static uint64_t
+pagemap_pa(const void *va)
+{
+	uint64_t entry = 0, pg = sysconf(_SC_PAGESIZE);
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return RTE_BAD_IOVA;
+	if (pread(fd, &entry, 8, ((uintptr_t)va / pg) * 8) != 8)
+		entry = 0;
+	close(fd);
+	if (!(entry & (1ULL << 63)) || (entry & ((1ULL << 55) - 1)) == 0)
+		return RTE_BAD_IOVA;
+	return (entry & ((1ULL << 55) - 1)) * pg + ((uintptr_t)va % pg);
+}
+
+struct pa_check {
+	unsigned int segs;
+	unsigned int match;
+};
+
+static int
+check_pa(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	struct pa_check *c = arg;
+	const void *mid = RTE_PTR_ADD(ms->addr, ms->len / 2 + 123);
+
+	RTE_SET_USED(msl);
+	c->segs++;
+	c->match += rte_iommufd_mem_va2iova(mid) == pagemap_pa(mid);
+	return 0;
+}
+
+static int
+cmd_noiommu(void)
+{
+	struct rte_iommufd_mem_conf conf = { .noiommu = true };
+	struct pa_check c = { 0 };
+	int ret;
+
+	if (eal_start("32", "pa") < 0)
+		return tap_done(&t);
+	ret = rte_iommufd_mem_init(&conf);
+	if (!tap_check(&t, ret == 0 && rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU,
+		       "no-IOMMU mode started (%s)", strerror(-ret)))
+		return tap_done(&t);
+	tap_check(&t, rte_iommufd_mem_iommufd() < 0 && fds_open_to("/dev/iommu") == 0,
+		  "no iommufd in no-IOMMU mode");
+	rte_memseg_walk(check_pa, &c);
+	tap_check(&t, c.segs > 0 && c.match == c.segs,
+		  "IOVA = physical address (pagemap) for %u of %u memsegs", c.match, c.segs);
+	rte_iommufd_mem_fini();
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
+/* ---- bench-register ---- */
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* vfiofd: 1 GiB preallocated, populated into the IOAS of an attached device. */
+static int
+bench_vfiofd(void)
+{
+	struct rte_iommufd_mem_stats st;
+	struct attached_dev dev;
+	double t0, t1;
+	int ret;
+
+	if (eal_start("1024", "va") < 0)
+		return 1;
+	ret = rte_iommufd_mem_init(NULL);
+	if (ret == 0)
+		ret = attach_first_device(&dev);
+	if (ret < 0) {
+		fprintf(stderr, "bench: setup failed: %s\n", strerror(-ret));
+		return 1;
+	}
+	t0 = now_ms();
+	ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	t1 = now_ms();
+	rte_iommufd_mem_stats_get(&st);
+	printf("REGISTER vfiofd ms=%.3f ioctls=%" PRIu64 " mib=%" PRIu64 " rc=%d\n", t1 - t0,
+	       st.map_calls, st.mapped_bytes >> 20, ret);
+	detach_device(&dev);
+	rte_iommufd_mem_fini();
+	rte_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}
+
+/* DPDK's own path: bus/pci probes a virtio NIC with net_virtio, whose VFIO setup maps
+ * all memory into the type1 container. The ioctls are counted by libioctl-count. */
+static int
+bench_dpdk(void)
+{
+	const char *bdfs = getenv("VFIOFD_VIRTIO_BDFS");
+	char bdf[16];
+	char *argv[] = {
+		"test-vfiofd-mem", "-l", "0", "-m", "1024", "--iova-mode", "va", "-a", bdf,
+		"--file-prefix", "vfiofd-type1", NULL,
+	};
+
+	if (bdfs == NULL || strlen(bdfs) < 12)
+		return 1;
+	memcpy(bdf, bdfs, 12);
+	bdf[12] = '\0';
+	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0) {
+		fprintf(stderr, "bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* In a machine with an IOMMU the kernel's unsafe mode is off: no-IOMMU must be refused. */
+static int
+cmd_noiommu_refused(void)
+{
+	struct rte_iommufd_mem_conf conf = { .noiommu = true };
+	int ret;
+
+	if (eal_start("32", "pa") < 0)
+		return tap_done(&t);
+	ret = rte_iommufd_mem_init(&conf);
+	tap_check(&t, ret == -EPERM, "no-IOMMU refused while the kernel's unsafe mode is off (%s)",
+		  strerror(-ret));
+	tap_check(&t, rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NONE &&
+		  fds_open_to("/dev/iommu") == 0, "nothing left running or open");
+	if (ret == 0)
+		rte_iommufd_mem_fini();
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "register") == 0)
+		return cmd_register();
+	if (argc >= 2 && strcmp(argv[1], "memlock") == 0)
+		return cmd_memlock();
+	if (argc >= 2 && strcmp(argv[1], "noiommu") == 0)
+		return cmd_noiommu();
+	if (argc >= 2 && strcmp(argv[1], "noiommu-refused") == 0)
+		return cmd_noiommu_refused();
+	if (argc >= 3 && strcmp(argv[1], "bench-register") == 0)
+		return strcmp(argv[2], "dpdk") == 0 ? bench_dpdk() : bench_vfiofd();
+	fprintf(stderr, "usage: %s register|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk\n", argv[0]);
+	return 2;
+}

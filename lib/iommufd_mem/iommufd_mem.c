@@ -1,0 +1,862 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK memory in iommufd I/O address spaces: the process's iommufd, its IOASes, the
+ * record of every memory area that must be mapped for DMA, and the translation cache.
+ *
+ * The record (mem.areas, sorted by VA, non-overlapping) is the single truth: an IOAS
+ * that a device has attached to ("populated") holds a mapping of every area at the
+ * area's IOVA, and the cache translates every area. Everything below keeps the three in
+ * step under mem.lock.
+ *
+ * Lock order: the EAL's memory hotplug lock, then mem.lock. The EAL calls our memory
+ * event callback with the hotplug lock held, and rte_iommufd_mem_init() takes the
+ * hotplug lock (read) before mem.lock. Nothing under mem.lock calls into the DPDK
+ * allocator (it would take the hotplug lock in the wrong order): records use libc.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_eal_memconfig.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_memory.h>
+
+#include "iommufd_uapi.h"
+#include "rte_iommufd_mem.h"
+#include "rte_iova_cache.h"
+#include "vfio_noiommu.h"
+
+RTE_LOG_REGISTER(iommufd_mem_logtype, lib.iommufd_mem, NOTICE);
+#define MEM_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, iommufd_mem_logtype, "IOMMUFD_MEM: " fmt "\n", \
+		## __VA_ARGS__)
+
+#define MAX_IOAS 64
+#define MAX_IOVA_RANGES 32
+#define MEM_EVENT_CB_NAME "vfiofd_iommufd_mem"
+#define CAP_IPC_LOCK_BIT 14
+
+enum area_kind {
+	AREA_RUN,      /* EAL memory preallocated at start-up: freed only at cleanup */
+	AREA_PAGE,     /* one page of EAL memory allocated at run time */
+	AREA_EXTERNAL, /* rte_dev_dma_map() of external memory */
+};
+
+struct mem_area {
+	uintptr_t va;
+	uint64_t len;
+	uint64_t iova;
+	bool iova_set;      /* chosen when the area is first mapped (or given, external) */
+	enum area_kind kind;
+};
+
+struct ioas {
+	uint32_t id;
+	bool populated;     /* a device attached: holds a mapping of every area */
+	uint32_t nranges;
+	struct iommu_iova_range ranges[MAX_IOVA_RANGES];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned int refcnt;
+	enum rte_iommufd_mem_mode mode;
+	int iommufd;
+	bool per_process;   /* IOMMU_OPTION_RLIMIT_MODE = per process */
+	struct ioas ioas[MAX_IOAS]; /* [0] is the default IOAS */
+	unsigned int n_ioas;
+	struct mem_area *areas;
+	unsigned int n_areas;
+	unsigned int cap_areas;
+	struct rte_iova_cache *cache;
+	bool event_cb;
+	uint64_t map_calls;
+	uint64_t unmap_calls;
+	bool warned_translated;
+} mem = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.iommufd = -1,
+};
+
+/* ---- the area record ---- */
+
+/* Index of the first area that ends after @va (n_areas if none). */
+static unsigned int
+area_search(uintptr_t va)
+{
+	unsigned int lo = 0, hi = mem.n_areas;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (mem.areas[mid].va + mem.areas[mid].len <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Insert keeping the order; -EEXIST if it overlaps an area. Returns the index. */
+static int
+area_insert(const struct mem_area *a)
+{
+	unsigned int i = area_search(a->va);
+
+	if (i < mem.n_areas && mem.areas[i].va < a->va + a->len)
+		return -EEXIST;
+	if (mem.n_areas == mem.cap_areas) {
+		unsigned int cap = mem.cap_areas ? mem.cap_areas * 2 : 256;
+		struct mem_area *n = realloc(mem.areas, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		mem.areas = n;
+		mem.cap_areas = cap;
+	}
+	memmove(&mem.areas[i + 1], &mem.areas[i], (mem.n_areas - i) * sizeof(*a));
+	mem.areas[i] = *a;
+	mem.n_areas++;
+	return (int)i;
+}
+
+static void
+area_delete(unsigned int i)
+{
+	memmove(&mem.areas[i], &mem.areas[i + 1], (mem.n_areas - i - 1) * sizeof(mem.areas[0]));
+	mem.n_areas--;
+}
+
+/* ---- IOVA ranges ---- */
+
+static bool
+range_fits(const struct ioas *io, uint64_t iova, uint64_t len)
+{
+	for (uint32_t i = 0; i < io->nranges; i++)
+		if (iova >= io->ranges[i].start && len - 1 <= io->ranges[i].last - iova &&
+		    iova <= io->ranges[i].last)
+			return true;
+	return false;
+}
+
+static int
+ranges_read(struct ioas *io)
+{
+	uint32_t n = MAX_IOVA_RANGES;
+	int ret = iommufd_ioas_iova_ranges(mem.iommufd, io->id, io->ranges, &n, NULL);
+
+	if (ret < 0) {
+		MEM_LOG(ERR, "IOAS %u: IOMMU_IOAS_IOVA_RANGES failed: %s", io->id, strerror(-ret));
+		return ret;
+	}
+	io->nranges = n;
+	return 0;
+}
+
+/* ---- mapping one area into one IOAS ---- */
+
+static int
+map_one(struct ioas *io, struct mem_area *a)
+{
+	uint64_t iova;
+	bool fixed;
+	int ret;
+
+	if (a->iova_set) {
+		if (!range_fits(io, a->iova, a->len))
+			return -ERANGE;
+		iova = a->iova;
+		fixed = true;
+	} else {
+		/* IOVA == VA where the IOAS allows it, so that the EAL's IOVA-as-VA
+		 * addresses (mbuf buf_iova) are right; else let the kernel choose. */
+		iova = a->va;
+		fixed = range_fits(io, a->va, a->len);
+	}
+	ret = iommufd_ioas_map(mem.iommufd, io->id, (void *)a->va, a->len, &iova, fixed);
+	mem.map_calls++;
+	if (ret < 0)
+		return ret;
+	if (!a->iova_set) {
+		a->iova = iova;
+		a->iova_set = true;
+		if (iova != a->va && !mem.warned_translated) {
+			mem.warned_translated = true;
+			MEM_LOG(WARNING, "VA 0x%" PRIxPTR " lies outside the IOVA ranges the IOMMU allows: mapped at IOVA 0x%" PRIx64 "; PMDs must translate through the cache (mbuf buf_iova is the VA)",
+				a->va, iova);
+		}
+	}
+	return 0;
+}
+
+static void
+unmap_one(const struct ioas *io, const struct mem_area *a)
+{
+	uint64_t done = 0;
+	int ret = iommufd_ioas_unmap(mem.iommufd, io->id, a->iova, a->len, &done);
+
+	mem.unmap_calls++;
+	if (ret < 0 || done != a->len)
+		MEM_LOG(ERR, "IOAS %u: unmap of IOVA 0x%" PRIx64 " + 0x%" PRIx64 " failed: %s (unmapped 0x%" PRIx64 ")",
+			io->id, a->iova, a->len, ret < 0 ? strerror(-ret) : "short", done);
+}
+
+static void
+cache_insert(const struct mem_area *a)
+{
+	int ret = rte_iova_cache_insert(mem.cache, (const void *)a->va, a->len, a->iova);
+
+	if (ret < 0)
+		MEM_LOG(ERR, "cache insert of VA 0x%" PRIxPTR " + 0x%" PRIx64 " failed: %s",
+			a->va, a->len, strerror(-ret));
+}
+
+/*
+ * Map @a into every populated IOAS, at one IOVA. All or nothing. The cache learns the
+ * translation once the IOMMU holds it.
+ */
+static int
+area_map_all(struct mem_area *a)
+{
+	bool had_iova = a->iova_set;
+	unsigned int i;
+	int ret = 0;
+
+	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+		cache_insert(a);
+		return 0;
+	}
+	for (i = 0; i < mem.n_ioas; i++) {
+		if (!mem.ioas[i].populated)
+			continue;
+		ret = map_one(&mem.ioas[i], a);
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0) {
+		MEM_LOG(ERR, "IOAS %u: cannot map VA 0x%" PRIxPTR " + 0x%" PRIx64 ": %s",
+			mem.ioas[i].id, a->va, a->len, strerror(-ret));
+		while (i-- > 0)
+			if (mem.ioas[i].populated)
+				unmap_one(&mem.ioas[i], a);
+		if (!had_iova)
+			a->iova_set = false;
+		return ret;
+	}
+	if (a->iova_set)
+		cache_insert(a);
+	return 0;
+}
+
+/* Forget @a everywhere: the cache first (after its grace period no reader can hold
+ * the translation), then the IOMMU. The caller deletes the record. */
+static void
+area_unmap_all(const struct mem_area *a)
+{
+	if (!a->iova_set)
+		return;
+	rte_iova_cache_remove(mem.cache, (const void *)a->va, a->len);
+	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD)
+		return;
+	for (unsigned int i = 0; i < mem.n_ioas; i++)
+		if (mem.ioas[i].populated)
+			unmap_one(&mem.ioas[i], a);
+}
+
+/* ---- pinned-memory accounting ---- */
+
+/* A /proc/self/status field in kB, or 0. */
+static uint64_t
+status_kb(const char *field)
+{
+	char line[256];
+	uint64_t v = 0;
+	size_t flen = strlen(field);
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			v = strtoull(line + flen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static bool
+has_cap_ipc_lock(void)
+{
+	char line[256];
+	bool cap = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapEff:", 7) == 0) {
+			cap = (strtoull(line + 7, NULL, 16) >> CAP_IPC_LOCK_BIT) & 1;
+			break;
+		}
+	fclose(f);
+	return cap;
+}
+
+/*
+ * Before pinning @bytes more: say clearly if RLIMIT_MEMLOCK cannot hold them, instead
+ * of letting an ioctl fail with a bare ENOMEM halfway through.
+ */
+static int
+memlock_check(uint64_t bytes, uint32_t ioas_id)
+{
+	struct rlimit rl;
+	uint64_t pinned;
+
+	if (has_cap_ipc_lock())
+		return 0; /* iommufd does not account a CAP_IPC_LOCK process's pins */
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	/* Per process, the kernel charges pinned_vm (VmPin); per user it also counts the
+	 * user's other processes, which we cannot see: our own figure is a lower bound. */
+	pinned = (status_kb("VmPin") + (mem.per_process ? 0 : status_kb("VmLck"))) * 1024;
+	if (pinned + bytes <= rl.rlim_cur)
+		return 0;
+	MEM_LOG(ERR, "IOAS %u: RLIMIT_MEMLOCK is %" PRIu64 " KiB but DMA needs %" PRIu64 " KiB of DPDK memory pinned (%" PRIu64 " KiB already pinned); raise it (ulimit -l, systemd LimitMEMLOCK=) or grant CAP_IPC_LOCK",
+		ioas_id, (uint64_t)rl.rlim_cur / 1024, bytes / 1024, pinned / 1024);
+	return -ENOMEM;
+}
+
+/* ---- populating an IOAS ---- */
+
+static struct ioas *
+ioas_find(uint32_t id)
+{
+	for (unsigned int i = 0; i < mem.n_ioas; i++)
+		if (mem.ioas[i].id == id)
+			return &mem.ioas[i];
+	return NULL;
+}
+
+static int
+ioas_populate(struct ioas *io)
+{
+	uint64_t bytes = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < mem.n_areas; i++)
+		bytes += mem.areas[i].len;
+	ret = memlock_check(bytes, io->id);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < mem.n_areas; i++) {
+		struct mem_area *a = &mem.areas[i];
+		bool new_iova = !a->iova_set;
+
+		ret = map_one(io, a);
+		if (ret < 0) {
+			MEM_LOG(ERR, "IOAS %u: cannot map VA 0x%" PRIxPTR " + 0x%" PRIx64 ": %s%s",
+				io->id, a->va, a->len, strerror(-ret),
+				ret == -ENOMEM ? " (RLIMIT_MEMLOCK?)" :
+				ret == -ERANGE ? " (outside the IOVA ranges this IOAS allows)" : "");
+			break;
+		}
+		if (new_iova)
+			cache_insert(a);
+	}
+	if (ret < 0) {
+		/* Undo this IOAS only; areas already known to other IOASes keep their IOVA. */
+		while (i-- > 0)
+			unmap_one(io, &mem.areas[i]);
+		return ret;
+	}
+	io->populated = true;
+	MEM_LOG(INFO, "IOAS %u populated: %u areas, %" PRIu64 " MiB", io->id, mem.n_areas,
+		bytes >> 20);
+	return 0;
+}
+
+/* ---- EAL memory ---- */
+
+/* Collect the EAL's memory at start-up: preallocated pages as VA-contiguous runs. */
+static int
+init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	struct mem_area a = {
+		.va = (uintptr_t)ms->addr,
+		.len = ms->len,
+		.kind = (ms->flags & RTE_MEMSEG_FLAG_DO_NOT_FREE) ? AREA_RUN : AREA_PAGE,
+	};
+	struct mem_area *prev = mem.n_areas ? &mem.areas[mem.n_areas - 1] : NULL;
+	int ret;
+
+	RTE_SET_USED(arg);
+	/* External memory outside a malloc heap is the user's to map (rte_dev_dma_map). */
+	if (msl->external && !msl->heap)
+		return 0;
+	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+		/* IOVA = PA, page by page: what the EAL found in pagemap. */
+		a.iova = ms->iova;
+		a.iova_set = true;
+		a.kind = AREA_PAGE;
+	} else if (a.kind == AREA_RUN && prev != NULL && prev->kind == AREA_RUN &&
+		   prev->va + prev->len == a.va) {
+		prev->len += a.len;
+		return 0;
+	}
+	ret = area_insert(&a);
+	return ret < 0 ? ret : 0;
+}
+
+/* Pages of @len bytes at @va, as records of @kind: the unit a later free can take away. */
+static void
+event_alloc(uintptr_t va, size_t len)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)va);
+	uint64_t pgsz = msl != NULL ? msl->page_sz : 0;
+
+	if (msl == NULL || (msl->external && !msl->heap) || pgsz == 0) {
+		MEM_LOG(DEBUG, "alloc event at 0x%" PRIxPTR ": not EAL heap memory", va);
+		return;
+	}
+	for (uintptr_t p = va; p < va + len; p += pgsz) {
+		struct mem_area a = { .va = p, .len = pgsz, .kind = AREA_PAGE };
+		int i;
+
+		if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+			const struct rte_memseg *ms = rte_mem_virt2memseg((void *)p, msl);
+
+			if (ms == NULL || ms->iova == RTE_BAD_IOVA)
+				continue;
+			a.iova = ms->iova;
+			a.iova_set = true;
+		}
+		i = area_insert(&a);
+		if (i < 0) {
+			MEM_LOG(ERR, "alloc event: cannot record page 0x%" PRIxPTR ": %s", p,
+				strerror(-i));
+			continue;
+		}
+		if (area_map_all(&mem.areas[i]) < 0) {
+			MEM_LOG(ERR, "page 0x%" PRIxPTR " is NOT mapped for DMA: devices cannot use it", p);
+			area_delete(i);
+		}
+	}
+}
+
+/*
+ * Free [va, va + len): unmap exactly the areas inside it. An area only partly inside (a
+ * preallocated run: the EAL does not free those before cleanup) is unmapped whole and
+ * its remainder mapped again page by page, briefly unmapped: said loudly.
+ */
+static void
+event_free(uintptr_t va, size_t len)
+{
+	uintptr_t end = va + len;
+	unsigned int i = area_search(va);
+
+	while (i < mem.n_areas && mem.areas[i].va < end) {
+		struct mem_area a = mem.areas[i];
+
+		if (a.kind == AREA_EXTERNAL) {
+			i++;
+			continue;
+		}
+		area_unmap_all(&a);
+		area_delete(i);
+		if (a.va < va || a.va + a.len > end) {
+			MEM_LOG(WARNING, "free of 0x%" PRIxPTR " + 0x%zx splits area 0x%" PRIxPTR " + 0x%" PRIx64 ": remapping the rest page by page",
+				va, len, a.va, a.len);
+			if (a.va < va)
+				event_alloc(a.va, va - a.va);
+			if (a.va + a.len > end)
+				event_alloc(end, a.va + a.len - end);
+			i = area_search(end);
+		}
+	}
+}
+
+static void
+mem_event_cb(enum rte_mem_event type, const void *addr, size_t len, void *arg)
+{
+	RTE_SET_USED(arg);
+	pthread_mutex_lock(&mem.lock);
+	if (mem.refcnt > 0) {
+		if (type == RTE_MEM_EVENT_ALLOC)
+			event_alloc((uintptr_t)addr, len);
+		else
+			event_free((uintptr_t)addr, len);
+	}
+	pthread_mutex_unlock(&mem.lock);
+}
+
+/* ---- life cycle ---- */
+
+static void
+teardown(void)
+{
+	for (unsigned int i = 0; i < mem.n_areas; i++)
+		area_unmap_all(&mem.areas[i]);
+	free(mem.areas);
+	mem.areas = NULL;
+	mem.n_areas = mem.cap_areas = 0;
+	for (unsigned int i = 0; i < mem.n_ioas; i++) {
+		int ret = iommufd_destroy(mem.iommufd, mem.ioas[i].id);
+
+		if (ret < 0)
+			MEM_LOG(ERR, "IOAS %u: destroy failed: %s", mem.ioas[i].id, strerror(-ret));
+	}
+	mem.n_ioas = 0;
+	if (mem.iommufd >= 0)
+		close(mem.iommufd);
+	mem.iommufd = -1;
+	if (mem.cache != NULL)
+		rte_iova_cache_free(mem.cache);
+	mem.cache = NULL;
+	mem.mode = RTE_IOMMUFD_MEM_MODE_NONE;
+	mem.map_calls = mem.unmap_calls = 0;
+	mem.warned_translated = false;
+}
+
+static int
+start_iommufd(const struct rte_iommufd_mem_conf *conf)
+{
+	const char *path = conf->iommufd_path != NULL ? conf->iommufd_path : IOMMUFD_DEV_PATH;
+	int ret;
+
+	ret = iommufd_open(path);
+	if (ret < 0) {
+		MEM_LOG(ERR, "cannot open %s: %s%s", path, strerror(-ret),
+			ret == -ENOENT ? " (kernel without CONFIG_IOMMUFD, or no IOMMU enabled)" :
+			ret == -EACCES ? " (permission: vfiofd needs read-write access)" : "");
+		return ret;
+	}
+	mem.iommufd = ret;
+	/* Must precede every object in this iommufd, or the kernel refuses it. */
+	ret = iommufd_set_rlimit_mode(mem.iommufd, true);
+	mem.per_process = ret == 0;
+	if (ret < 0)
+		MEM_LOG(INFO, "pinned memory is charged per user (per-process accounting needs CAP_SYS_RESOURCE: %s)",
+			strerror(-ret));
+	mem.n_ioas = 1;
+	ret = iommufd_ioas_alloc(mem.iommufd, &mem.ioas[0].id);
+	if (ret < 0) {
+		MEM_LOG(ERR, "IOMMU_IOAS_ALLOC failed: %s", strerror(-ret));
+		mem.n_ioas = 0;
+		return ret;
+	}
+	return ranges_read(&mem.ioas[0]);
+}
+
+int
+rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
+{
+	static const struct rte_iommufd_mem_conf defaults;
+	struct rte_iova_cache_params cp = { .name = "iommufd_mem" };
+	enum rte_iommufd_mem_mode want;
+	int ret;
+
+	if (conf == NULL)
+		conf = &defaults;
+	want = conf->noiommu ? RTE_IOMMUFD_MEM_MODE_NOIOMMU : RTE_IOMMUFD_MEM_MODE_IOMMUFD;
+
+	/* Hotplug lock first (the order of the event path): no page can come or go
+	 * between the walk and the callback registration. */
+	rte_mcfg_mem_read_lock();
+	pthread_mutex_lock(&mem.lock);
+	if (mem.refcnt > 0) {
+		ret = mem.mode == want ? 0 : -EBUSY;
+		if (ret == 0)
+			mem.refcnt++;
+		else
+			MEM_LOG(ERR, "already running in %s mode; cannot also run in %s mode",
+				mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd",
+				conf->noiommu ? "no-IOMMU" : "iommufd");
+		goto out;
+	}
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		ret = -ENOTSUP;
+		MEM_LOG(ERR, "secondary processes get the iommufd from the primary (not yet supported)");
+		goto out;
+	}
+	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU && vfio_noiommu_mode_enabled(NULL) != 1) {
+		ret = -EPERM;
+		MEM_LOG(ERR, "no-IOMMU mode refused: vfio's unsafe no-IOMMU mode is not enabled in the kernel (vfio.enable_unsafe_noiommu_mode=1; it lets devices DMA anywhere)");
+		goto out;
+	}
+	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU && rte_eal_iova_mode() != RTE_IOVA_PA) {
+		ret = -EINVAL;
+		MEM_LOG(ERR, "no-IOMMU mode needs physical addresses: start the EAL with --iova-mode=pa");
+		goto out;
+	}
+	mem.mode = want;
+	cp.max_readers = RTE_MAX_LCORE;
+	mem.cache = rte_iova_cache_create(&cp);
+	if (mem.cache == NULL) {
+		ret = -ENOMEM;
+		MEM_LOG(ERR, "cannot create the translation cache");
+		goto fail;
+	}
+	if (want == RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+		ret = start_iommufd(conf);
+		if (ret < 0)
+			goto fail;
+	} else {
+		MEM_LOG(WARNING, "NO-IOMMU MODE: devices can DMA anywhere in physical memory; IOVA = physical address");
+	}
+	ret = rte_memseg_walk_thread_unsafe(init_walk, NULL);
+	if (ret < 0) {
+		MEM_LOG(ERR, "cannot record DPDK memory: %s", strerror(-ret));
+		goto fail;
+	}
+	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU)
+		for (unsigned int i = 0; i < mem.n_areas; i++)
+			cache_insert(&mem.areas[i]);
+	ret = rte_mem_event_callback_register(MEM_EVENT_CB_NAME, mem_event_cb, NULL);
+	if (ret < 0 && rte_errno != ENOTSUP) {
+		ret = -rte_errno;
+		MEM_LOG(ERR, "cannot follow DPDK memory events: %s", strerror(-ret));
+		goto fail;
+	}
+	/* ENOTSUP: --legacy-mem, where memory never changes after start-up. */
+	mem.event_cb = ret == 0;
+	mem.refcnt = 1;
+	ret = 0;
+	MEM_LOG(INFO, "%s mode, %u memory areas recorded",
+		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd", mem.n_areas);
+	goto out;
+fail:
+	teardown();
+out:
+	pthread_mutex_unlock(&mem.lock);
+	rte_mcfg_mem_read_unlock();
+	return ret;
+}
+
+void
+rte_iommufd_mem_fini(void)
+{
+	bool unregister = false;
+
+	pthread_mutex_lock(&mem.lock);
+	if (mem.refcnt > 0 && --mem.refcnt == 0) {
+		unregister = mem.event_cb;
+		mem.event_cb = false;
+		teardown();
+	}
+	pthread_mutex_unlock(&mem.lock);
+	/* Outside mem.lock: unregistering waits for running callbacks, which take it. */
+	if (unregister)
+		rte_mem_event_callback_unregister(MEM_EVENT_CB_NAME, NULL);
+}
+
+enum rte_iommufd_mem_mode
+rte_iommufd_mem_mode(void)
+{
+	return mem.mode;
+}
+
+int
+rte_iommufd_mem_iommufd(void)
+{
+	return mem.iommufd;
+}
+
+uint32_t
+rte_iommufd_mem_default_ioas(void)
+{
+	return mem.n_ioas > 0 ? mem.ioas[0].id : 0;
+}
+
+struct rte_iova_cache *
+rte_iommufd_mem_cache(void)
+{
+	return mem.cache;
+}
+
+int
+rte_iommufd_mem_ioas_create(uint32_t *ioas_id)
+{
+	int ret;
+
+	pthread_mutex_lock(&mem.lock);
+	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+		ret = -ENODEV;
+	} else if (mem.n_ioas == MAX_IOAS) {
+		ret = -ENOSPC;
+		MEM_LOG(ERR, "too many IOASes (%d)", MAX_IOAS);
+	} else {
+		struct ioas *io = &mem.ioas[mem.n_ioas];
+
+		memset(io, 0, sizeof(*io));
+		ret = iommufd_ioas_alloc(mem.iommufd, &io->id);
+		if (ret < 0) {
+			MEM_LOG(ERR, "IOMMU_IOAS_ALLOC failed: %s", strerror(-ret));
+		} else {
+			ret = ranges_read(io);
+			if (ret < 0) {
+				iommufd_destroy(mem.iommufd, io->id);
+			} else {
+				mem.n_ioas++;
+				*ioas_id = io->id;
+			}
+		}
+	}
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+int
+rte_iommufd_mem_ioas_release(uint32_t ioas_id)
+{
+	struct ioas *io;
+	int ret = 0;
+
+	pthread_mutex_lock(&mem.lock);
+	io = ioas_find(ioas_id);
+	if (io == NULL || io == &mem.ioas[0]) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (io->populated)
+		for (unsigned int i = 0; i < mem.n_areas; i++)
+			unmap_one(io, &mem.areas[i]);
+	ret = iommufd_destroy(mem.iommufd, io->id);
+	if (ret < 0)
+		MEM_LOG(ERR, "IOAS %u: destroy failed: %s", io->id, strerror(-ret));
+	*io = mem.ioas[--mem.n_ioas];
+out:
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+int
+rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name)
+{
+	struct ioas *io;
+	int ret;
+
+	pthread_mutex_lock(&mem.lock);
+	io = ioas_find(ioas_id);
+	if (io == NULL || mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = ranges_read(io);
+	if (ret < 0)
+		goto out;
+	if (!io->populated) {
+		ret = ioas_populate(io);
+		if (ret < 0)
+			MEM_LOG(ERR, "%s: DPDK memory cannot be mapped for the device: %s", dev_name,
+				strerror(-ret));
+		goto out;
+	}
+	for (unsigned int i = 0; i < mem.n_areas; i++) {
+		const struct mem_area *a = &mem.areas[i];
+
+		if (a->iova_set && !range_fits(io, a->iova, a->len)) {
+			MEM_LOG(ERR, "%s: attaching it narrowed IOAS %u's IOVA ranges so that IOVA 0x%" PRIx64 " + 0x%" PRIx64 " no longer fits; give the device a private IOAS",
+				dev_name, io->id, a->iova, a->len);
+			ret = -ERANGE;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+int
+rte_iommufd_mem_dma_map(void *va, uint64_t iova, size_t len)
+{
+	struct mem_area a = {
+		.va = (uintptr_t)va,
+		.len = len,
+		.iova = iova,
+		.iova_set = true,
+		.kind = AREA_EXTERNAL,
+	};
+	int i, ret;
+
+	if (len == 0 || (uintptr_t)va + len < (uintptr_t)va)
+		return -EINVAL;
+	pthread_mutex_lock(&mem.lock);
+	if (mem.refcnt == 0) {
+		ret = -ENODEV;
+		goto out;
+	}
+	i = area_insert(&a);
+	if (i < 0) {
+		ret = i;
+		MEM_LOG(ERR, "DMA map of VA %p + 0x%zx: %s", va, len,
+			i == -EEXIST ? "overlaps memory already mapped" : strerror(-i));
+		goto out;
+	}
+	ret = area_map_all(&mem.areas[i]);
+	if (ret < 0)
+		area_delete(i);
+out:
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+int
+rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len)
+{
+	unsigned int i;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&mem.lock);
+	i = area_search((uintptr_t)va);
+	if (i < mem.n_areas && mem.areas[i].va == (uintptr_t)va && mem.areas[i].len == len &&
+	    mem.areas[i].iova == iova && mem.areas[i].kind == AREA_EXTERNAL) {
+		area_unmap_all(&mem.areas[i]);
+		area_delete(i);
+		ret = 0;
+	} else {
+		MEM_LOG(ERR, "DMA unmap of VA %p + 0x%zx at IOVA 0x%" PRIx64 ": no such mapping", va,
+			len, iova);
+	}
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+rte_iova_t
+rte_iommufd_mem_va2iova(const void *va)
+{
+	const struct rte_iova_cache *c = mem.cache;
+
+	return c != NULL ? rte_iova_cache_va2iova(c, va) : RTE_BAD_IOVA;
+}
+
+void
+rte_iommufd_mem_stats_get(struct rte_iommufd_mem_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&mem.lock);
+	st->map_calls = mem.map_calls;
+	st->unmap_calls = mem.unmap_calls;
+	st->ioas_count = mem.n_ioas;
+	for (unsigned int i = 0; i < mem.n_ioas; i++)
+		st->ioas_populated += mem.ioas[i].populated;
+	if (mem.n_ioas > 0 && mem.ioas[0].populated) {
+		st->areas = mem.n_areas;
+		for (unsigned int i = 0; i < mem.n_areas; i++)
+			st->mapped_bytes += mem.areas[i].len;
+	}
+	for (unsigned int i = 0; i < mem.n_areas; i++)
+		if (mem.areas[i].iova_set && mem.areas[i].iova != mem.areas[i].va)
+			st->iova_translated += mem.areas[i].len;
+	pthread_mutex_unlock(&mem.lock);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef RTE_IOMMUFD_MEM_H
+#define RTE_IOMMUFD_MEM_H
+
+/**
+ * @file
+ * DPDK memory in an iommufd I/O address space.
+ *
+ * The process has one iommufd (/dev/iommu) and one default I/O address space (IOAS)
+ * that every device attaches to unless it asks for a private one. The library maps all
+ * DPDK memory into every IOAS it manages: the memory that exists when it starts, memory
+ * the EAL allocates or frees later (through the memory event callback), and external
+ * memory a driver or application registers with rte_dev_dma_map(). Device DMA
+ * addresses are IOVA == VA wherever the IOAS allows it; see rte_iommufd_mem_va2iova().
+ *
+ * An IOAS is populated when the first device attaches to it (rte_iommufd_mem_attached()):
+ * only then does a map reach an IOMMU page table, and only then are the IOVA ranges the
+ * device allows known, so IOVAs are chosen inside them.
+ *
+ * Mapping granularity: memory the EAL preallocated at start-up (-m/--socket-mem; it is
+ * never freed before rte_eal_cleanup) is mapped one VA-contiguous run per call; memory
+ * allocated at run time is mapped one hugepage per call, because the EAL may free any
+ * page of it later and iommufd can only unmap whole areas.
+ *
+ * Without an IOMMU (vfio's unsafe no-IOMMU mode) there is no iommufd for the device:
+ * the library then runs in no-IOMMU mode, where IOVA = physical address.
+ *
+ * The library is driven by the vfiofd bus; PMDs use only the translation functions.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How the library maps memory for devices. */
+enum rte_iommufd_mem_mode {
+	RTE_IOMMUFD_MEM_MODE_NONE = 0, /**< not initialised */
+	RTE_IOMMUFD_MEM_MODE_IOMMUFD,  /**< iommufd IOAS, IOVA == VA where allowed */
+	RTE_IOMMUFD_MEM_MODE_NOIOMMU,  /**< no IOMMU: IOVA = physical address */
+};
+
+/** Options for rte_iommufd_mem_init(). */
+struct rte_iommufd_mem_conf {
+	/** iommufd path; NULL means "/dev/iommu". */
+	const char *iommufd_path;
+	/** No-IOMMU mode instead of iommufd (the user opted in; the kernel allows it). */
+	bool noiommu;
+};
+
+/**
+ * Start the library, or take one more reference on it: open the iommufd, account pinned
+ * memory per process where the process may (CAP_SYS_RESOURCE), allocate the default IOAS,
+ * record all DPDK memory and from then on follow the EAL's memory events. Memory is
+ * mapped into an IOAS when a device first attaches to it.
+ * A second call with the same mode only takes a reference.
+ *
+ * @return 0, or a negative errno; the reason is logged. On failure nothing stays mapped,
+ *   pinned or open.
+ */
+int rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf);
+
+/**
+ * Drop a reference; the last one unmaps everything, destroys the IOASes and closes the
+ * iommufd. After it no page stays pinned.
+ */
+void rte_iommufd_mem_fini(void);
+
+/** Current mode. */
+enum rte_iommufd_mem_mode rte_iommufd_mem_mode(void);
+
+/** The process iommufd (for VFIO_DEVICE_BIND_IOMMUFD), or -1. */
+int rte_iommufd_mem_iommufd(void);
+
+/** The default IOAS id (for VFIO_DEVICE_ATTACH_IOMMUFD_PT). */
+uint32_t rte_iommufd_mem_default_ioas(void);
+
+/**
+ * Create a private IOAS holding the same memory as the default one (for a device that
+ * must not share its address space). Released with rte_iommufd_mem_ioas_release().
+ */
+int rte_iommufd_mem_ioas_create(uint32_t *ioas_id);
+
+/** Release an IOAS from rte_iommufd_mem_ioas_create(): unmap all, destroy. */
+int rte_iommufd_mem_ioas_release(uint32_t ioas_id);
+
+/**
+ * Tell the library a device was attached to @ioas_id. The usable IOVA ranges narrow with
+ * each attach: they are read again. The first attach populates the IOAS with all DPDK
+ * memory (checking RLIMIT_MEMLOCK first); later ones check that every mapping still
+ * fits. Returns -ERANGE if a mapping does not fit, -ENOMEM if the memory cannot be
+ * pinned (the caller must then detach the device).
+ */
+int rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name);
+
+/**
+ * Map external memory [va, va + len) for DMA at @iova in every IOAS (the bus's dma_map;
+ * the memory must have been registered with rte_extmem_register()). In no-IOMMU mode
+ * @iova must be the physical address and nothing is mapped.
+ */
+int rte_iommufd_mem_dma_map(void *va, uint64_t iova, size_t len);
+
+/** Undo rte_iommufd_mem_dma_map() for exactly that range. */
+int rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len);
+
+/**
+ * IOVA of @va (any byte of memory the library mapped), RTE_BAD_IOVA if it mapped none.
+ * Lock-free; see rte_iova_cache.h for the exact guarantee under concurrent unmap.
+ */
+rte_iova_t rte_iommufd_mem_va2iova(const void *va);
+
+struct rte_iova_cache;
+
+/**
+ * The translation cache, for PMDs that translate on their data path: inline lookups
+ * with rte_iova_cache_va2iova(), reader registration and quiescent-state reports as
+ * rte_iova_cache.h describes. NULL before rte_iommufd_mem_init().
+ */
+struct rte_iova_cache *rte_iommufd_mem_cache(void);
+
+/** Counters, for tests and telemetry. */
+struct rte_iommufd_mem_stats {
+	uint64_t map_calls;     /**< IOAS_MAP ioctls issued */
+	uint64_t unmap_calls;   /**< IOAS_UNMAP ioctls issued */
+	uint64_t mapped_bytes;  /**< bytes currently mapped (default IOAS) */
+	uint32_t areas;         /**< areas currently mapped (default IOAS) */
+	uint32_t ioas_count;    /**< IOASes managed */
+	uint32_t ioas_populated; /**< IOASes a device attached to (holding the memory) */
+	uint64_t iova_translated; /**< bytes mapped at an IOVA other than their VA */
+};
+
+/** Fill @stats. */
+void rte_iommufd_mem_stats_get(struct rte_iommufd_mem_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTE_IOMMUFD_MEM_H */
