@@ -15,6 +15,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ RTE_LOG_REGISTER(iommufd_mem_logtype, lib.iommufd_mem, NOTICE);
 enum area_kind {
 	AREA_RUN,      /* EAL memory preallocated at start-up: freed only at cleanup */
 	AREA_PAGE,     /* one page of EAL memory allocated at run time */
+	AREA_CHUNK,    /* one heap expansion, under --match-allocations (freed whole) */
 	AREA_EXTERNAL, /* rte_dev_dma_map() of external memory */
 };
 
@@ -79,6 +81,9 @@ static struct {
 	unsigned int cap_areas;
 	struct rte_iova_cache *cache;
 	bool event_cb;
+	bool match_allocations; /* the EAL frees memory exactly as it allocated it */
+	int map_file;       /* IOMMU_IOAS_MAP_FILE: 1 works, 0 unknown, -1 not supported */
+	uint64_t map_file_calls;
 	uint64_t map_calls;
 	uint64_t unmap_calls;
 	bool warned_translated;
@@ -164,6 +169,63 @@ ranges_read(struct ioas *io)
 
 /* ---- mapping one area into one IOAS ---- */
 
+/*
+ * The file and offset backing all of @a, if one file backs it contiguously (a page; a
+ * whole allocation with --single-file-segments). The caller holds the EAL memory
+ * hotplug lock, as the _thread_unsafe lookups require.
+ */
+static bool
+area_file(const struct mem_area *a, int *fd, uint64_t *off)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)a->va);
+	const struct rte_memseg *first, *last;
+	size_t off_first, off_last;
+	int fd_last;
+
+	if (a->kind == AREA_EXTERNAL || msl == NULL || msl->external)
+		return false;
+	first = rte_mem_virt2memseg((void *)a->va, msl);
+	last = rte_mem_virt2memseg((void *)(a->va + a->len - msl->page_sz), msl);
+	if (first == NULL || last == NULL)
+		return false;
+	*fd = rte_memseg_get_fd_thread_unsafe(first);
+	fd_last = rte_memseg_get_fd_thread_unsafe(last);
+	if (*fd < 0 || fd_last != *fd ||
+	    rte_memseg_get_fd_offset_thread_unsafe(first, &off_first) < 0 ||
+	    rte_memseg_get_fd_offset_thread_unsafe(last, &off_last) < 0 ||
+	    off_last - off_first != a->len - msl->page_sz)
+		return false;
+	*off = off_first + (a->va - (uintptr_t)first->addr);
+	return true;
+}
+
+/*
+ * Map @a's memory at *iova: from its hugetlbfs file where the kernel has
+ * IOMMU_IOAS_MAP_FILE (6.13+: the kernel pins the file's folios without walking our page
+ * tables), else by virtual address. Detected once, at the first try.
+ */
+static int
+ioas_map(const struct ioas *io, const struct mem_area *a, uint64_t *iova, bool fixed)
+{
+	uint64_t off;
+	int fd, ret;
+
+	if (mem.map_file >= 0 && area_file(a, &fd, &off)) {
+		ret = iommufd_ioas_map_file(mem.iommufd, io->id, fd, off, a->len, iova, fixed);
+		if (ret != -ENOTTY && ret != -EOPNOTSUPP) {
+			mem.map_file_calls++;
+			if (mem.map_file == 0 && ret == 0) {
+				mem.map_file = 1;
+				MEM_LOG(INFO, "mapping hugepage files with IOMMU_IOAS_MAP_FILE");
+			}
+			return ret;
+		}
+		mem.map_file = -1;
+		MEM_LOG(INFO, "IOMMU_IOAS_MAP_FILE not supported by this kernel: mapping by address");
+	}
+	return iommufd_ioas_map(mem.iommufd, io->id, (void *)a->va, a->len, iova, fixed);
+}
+
 static int
 map_one(struct ioas *io, struct mem_area *a)
 {
@@ -182,7 +244,7 @@ map_one(struct ioas *io, struct mem_area *a)
 		iova = a->va;
 		fixed = range_fits(io, a->va, a->len);
 	}
-	ret = iommufd_ioas_map(mem.iommufd, io->id, (void *)a->va, a->len, &iova, fixed);
+	ret = ioas_map(io, a, &iova, fixed);
 	mem.map_calls++;
 	if (ret < 0)
 		return ret;
@@ -388,6 +450,38 @@ ioas_populate(struct ioas *io)
 
 /* ---- EAL memory ---- */
 
+/*
+ * Whether the EAL runs with --match-allocations, under which it frees heap memory only
+ * in the exact chunks it allocated: then a run-time allocation can be one IOAS area and
+ * its free is still an exact unmap. The EAL keeps the flag private, so read the EAL
+ * arguments of the process command line (up to "--", where application arguments
+ * start). If the EAL got its arguments some other way we fall back to pages: more
+ * ioctls, never an inexact unmap. A wrong "yes" is caught in event_free().
+ */
+static bool
+eal_matches_allocations(void)
+{
+	char buf[8192];
+	bool found = false;
+	ssize_t n;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *arg = buf; arg < buf + n; arg += strlen(arg) + 1) {
+		if (strcmp(arg, "--") == 0)
+			break;
+		if (strcmp(arg, "--match-allocations") == 0)
+			found = true;
+	}
+	return found;
+}
+
 /* Collect the EAL's memory at start-up: preallocated pages as VA-contiguous runs. */
 static int
 init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
@@ -418,19 +512,26 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 	return ret < 0 ? ret : 0;
 }
 
-/* Pages of @len bytes at @va, as records of @kind: the unit a later free can take away. */
+/*
+ * New EAL memory [va, va + len), recorded in the unit a later free can take away: the
+ * whole chunk under --match-allocations, else each page (as DPDK's own VFIO code does).
+ * @whole_chunk false forces pages (the remainder of a split chunk).
+ */
 static void
-event_alloc(uintptr_t va, size_t len)
+event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 {
 	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)va);
 	uint64_t pgsz = msl != NULL ? msl->page_sz : 0;
+	bool chunk = whole_chunk && mem.match_allocations &&
+		     mem.mode == RTE_IOMMUFD_MEM_MODE_IOMMUFD;
+	uint64_t unit = chunk ? len : pgsz;
 
 	if (msl == NULL || (msl->external && !msl->heap) || pgsz == 0) {
 		MEM_LOG(DEBUG, "alloc event at 0x%" PRIxPTR ": not EAL heap memory", va);
 		return;
 	}
-	for (uintptr_t p = va; p < va + len; p += pgsz) {
-		struct mem_area a = { .va = p, .len = pgsz, .kind = AREA_PAGE };
+	for (uintptr_t p = va; p < va + len; p += unit) {
+		struct mem_area a = { .va = p, .len = unit, .kind = chunk ? AREA_CHUNK : AREA_PAGE };
 		int i;
 
 		if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
@@ -455,9 +556,11 @@ event_alloc(uintptr_t va, size_t len)
 }
 
 /*
- * Free [va, va + len): unmap exactly the areas inside it. An area only partly inside (a
- * preallocated run: the EAL does not free those before cleanup) is unmapped whole and
- * its remainder mapped again page by page, briefly unmapped: said loudly.
+ * Free [va, va + len): unmap exactly the areas inside it. An area only partly inside
+ * should not exist (runs are never freed before cleanup; chunks are freed whole under
+ * --match-allocations). If one does, iommufd cannot split it: it is unmapped whole and
+ * the remainder mapped again page by page, leaving live memory briefly unmapped for the
+ * device. That is an error worth a loud line.
  */
 static void
 event_free(uintptr_t va, size_t len)
@@ -475,12 +578,16 @@ event_free(uintptr_t va, size_t len)
 		area_unmap_all(&a);
 		area_delete(i);
 		if (a.va < va || a.va + a.len > end) {
-			MEM_LOG(WARNING, "free of 0x%" PRIxPTR " + 0x%zx splits area 0x%" PRIxPTR " + 0x%" PRIx64 ": remapping the rest page by page",
-				va, len, a.va, a.len);
+			MEM_LOG(ERR, "free of 0x%" PRIxPTR " + 0x%zx splits %s 0x%" PRIxPTR " + 0x%" PRIx64 ": remapping the rest page by page; devices must not DMA there meanwhile",
+				va, len, a.kind == AREA_CHUNK ? "allocation" : "area", a.va, a.len);
+			if (a.kind == AREA_CHUNK && mem.match_allocations) {
+				MEM_LOG(ERR, "the EAL does not match allocations after all: mapping page by page from now on");
+				mem.match_allocations = false;
+			}
 			if (a.va < va)
-				event_alloc(a.va, va - a.va);
+				event_alloc(a.va, va - a.va, false);
 			if (a.va + a.len > end)
-				event_alloc(end, a.va + a.len - end);
+				event_alloc(end, a.va + a.len - end, false);
 			i = area_search(end);
 		}
 	}
@@ -493,7 +600,7 @@ mem_event_cb(enum rte_mem_event type, const void *addr, size_t len, void *arg)
 	pthread_mutex_lock(&mem.lock);
 	if (mem.refcnt > 0) {
 		if (type == RTE_MEM_EVENT_ALLOC)
-			event_alloc((uintptr_t)addr, len);
+			event_alloc((uintptr_t)addr, len, true);
 		else
 			event_free((uintptr_t)addr, len);
 	}
@@ -524,7 +631,8 @@ teardown(void)
 		rte_iova_cache_free(mem.cache);
 	mem.cache = NULL;
 	mem.mode = RTE_IOMMUFD_MEM_MODE_NONE;
-	mem.map_calls = mem.unmap_calls = 0;
+	mem.map_calls = mem.unmap_calls = mem.map_file_calls = 0;
+	mem.map_file = 0;
 	mem.warned_translated = false;
 }
 
@@ -630,10 +738,12 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	}
 	/* ENOTSUP: --legacy-mem, where memory never changes after start-up. */
 	mem.event_cb = ret == 0;
+	mem.match_allocations = conf->match_allocations || eal_matches_allocations();
 	mem.refcnt = 1;
 	ret = 0;
-	MEM_LOG(INFO, "%s mode, %u memory areas recorded",
-		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd", mem.n_areas);
+	MEM_LOG(INFO, "%s mode, %u memory areas recorded; run-time memory mapped %s",
+		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd", mem.n_areas,
+		mem.match_allocations ? "per allocation (--match-allocations)" : "per page");
 	goto out;
 fail:
 	teardown();
@@ -746,6 +856,8 @@ rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name)
 	struct ioas *io;
 	int ret;
 
+	/* The hotplug lock first, as on the event path: populating looks memsegs up. */
+	rte_mcfg_mem_read_lock();
 	pthread_mutex_lock(&mem.lock);
 	io = ioas_find(ioas_id);
 	if (io == NULL || mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
@@ -774,6 +886,7 @@ rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name)
 	}
 out:
 	pthread_mutex_unlock(&mem.lock);
+	rte_mcfg_mem_read_unlock();
 	return ret;
 }
 
@@ -847,6 +960,7 @@ rte_iommufd_mem_stats_get(struct rte_iommufd_mem_stats *st)
 	pthread_mutex_lock(&mem.lock);
 	st->map_calls = mem.map_calls;
 	st->unmap_calls = mem.unmap_calls;
+	st->map_file_calls = mem.map_file_calls;
 	st->ioas_count = mem.n_ioas;
 	for (unsigned int i = 0; i < mem.n_ioas; i++)
 		st->ioas_populated += mem.ioas[i].populated;

@@ -9,6 +9,23 @@
 
 #include "iommufd_uapi.h"
 
+/*
+ * IOMMU_IOAS_MAP_FILE arrived in Linux 6.13; build against older headers too (the
+ * kernel, not the headers, decides at run time: ENOTTY where it is missing).
+ */
+#ifndef IOMMU_IOAS_MAP_FILE
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
+#endif
+
 /* ioctl() returning 0 or -errno: every wrapper below reports errors the same way. */
 static int
 xioctl(int fd, unsigned long request, void *arg)
@@ -57,6 +74,27 @@ iommufd_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
 		.iova = fixed ? *iova : 0,
 	};
 	int ret = xioctl(iommufd, IOMMU_IOAS_MAP, &cmd);
+
+	if (ret == 0)
+		*iova = cmd.iova;
+	return ret;
+}
+
+int
+iommufd_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
+		      uint64_t len, uint64_t *iova, bool fixed)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 (fixed ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
+		.ioas_id = ioas_id,
+		.fd = fd,
+		.start = start,
+		.length = len,
+		.iova = fixed ? *iova : 0,
+	};
+	int ret = xioctl(iommufd, IOMMU_IOAS_MAP_FILE, &cmd);
 
 	if (ret == 0)
 		*iova = cmd.iova;

@@ -43,6 +43,14 @@ int iommufd_ioas_map(int iommufd, uint32_t ioas_id, void *va, uint64_t len,
 		     uint64_t *iova, bool fixed);
 
 /**
+ * IOMMU_IOAS_MAP_FILE (Linux 6.13+): like iommufd_ioas_map(), but map @len bytes of the
+ * memfd or hugetlbfs file @fd from offset @start; the kernel pins the file's folios
+ * directly instead of walking the caller's page tables. -ENOTTY on older kernels.
+ */
+int iommufd_ioas_map_file(int iommufd, uint32_t ioas_id, int fd, uint64_t start,
+			  uint64_t len, uint64_t *iova, bool fixed);
+
+/**
  * IOMMU_IOAS_UNMAP: unmap [iova, iova + len). The range must cover whole mapped areas
  * (-ENOENT if it would split one); *unmapped (may be NULL) receives the bytes unmapped.
  * iova = 0 and len = UINT64_MAX unmap everything.

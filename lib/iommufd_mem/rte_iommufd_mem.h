@@ -18,10 +18,15 @@
  * only then does a map reach an IOMMU page table, and only then are the IOVA ranges the
  * device allows known, so IOVAs are chosen inside them.
  *
- * Mapping granularity: memory the EAL preallocated at start-up (-m/--socket-mem; it is
- * never freed before rte_eal_cleanup) is mapped one VA-contiguous run per call; memory
- * allocated at run time is mapped one hugepage per call, because the EAL may free any
- * page of it later and iommufd can only unmap whole areas.
+ * Mapping granularity: iommufd can only unmap whole areas, so an area must never be
+ * larger than what the EAL may later free at once. Memory the EAL preallocated at
+ * start-up (-m/--socket-mem; never freed before rte_eal_cleanup) is mapped one
+ * VA-contiguous run per call. Memory allocated at run time is mapped one allocation per
+ * call when the EAL runs with --match-allocations (it then frees exactly what it
+ * allocated), one hugepage per call otherwise (the EAL may free any page of it).
+ *
+ * Where the kernel has IOMMU_IOAS_MAP_FILE (6.13+), an area backed by one hugepage file
+ * is mapped from the file; otherwise, or on older kernels, by address.
  *
  * Without an IOMMU (vfio's unsafe no-IOMMU mode) there is no iommufd for the device:
  * the library then runs in no-IOMMU mode, where IOVA = physical address.
@@ -52,6 +57,13 @@ struct rte_iommufd_mem_conf {
 	const char *iommufd_path;
 	/** No-IOMMU mode instead of iommufd (the user opted in; the kernel allows it). */
 	bool noiommu;
+	/**
+	 * The EAL was started with --match-allocations. The library finds that flag on the
+	 * process command line by itself; a program that builds the EAL's argv another way
+	 * says so here. Wrongly set, memory is unmapped page by page after the first free
+	 * that splits an allocation (logged as an error).
+	 */
+	bool match_allocations;
 };
 
 /**
@@ -126,7 +138,8 @@ struct rte_iova_cache *rte_iommufd_mem_cache(void);
 
 /** Counters, for tests and telemetry. */
 struct rte_iommufd_mem_stats {
-	uint64_t map_calls;     /**< IOAS_MAP ioctls issued */
+	uint64_t map_calls;     /**< map ioctls issued (IOAS_MAP or IOAS_MAP_FILE) */
+	uint64_t map_file_calls; /**< of which IOAS_MAP_FILE (Linux 6.13+) */
 	uint64_t unmap_calls;   /**< IOAS_UNMAP ioctls issued */
 	uint64_t mapped_bytes;  /**< bytes currently mapped (default IOAS) */
 	uint32_t areas;         /**< areas currently mapped (default IOAS) */

@@ -34,7 +34,9 @@
  *    R may therefore use X (e.g. post it to a DMA descriptor) until it
  *    reports that quiescent state; a caller that unmaps only after remove
  *    has returned never has a translation in use for memory that is
- *    unmapped or reused.
+ *    unmapped or reused. (Buffers already handed to the device stay the
+ *    owner's business, as with any DMA: memory is not removed while
+ *    buffers in it are in flight.)
  * Conversely, a call that starts after remove() has returned never returns a
  * translation of the removed region, and a call for an address covered by a
  * region that stays inserted during the whole call never misses. A lookup
@@ -54,8 +56,9 @@
  * an immutable node listing the pieces of the regions that cover the slot
  * partially. A hit on a direct entry costs a single load; nodes (sub-2 MiB
  * or unaligned regions) are searched out of line (binary search, or a
- * per-4 KiB page table for slots registered page by page). Addresses beyond the table
- * (above RTE_IOVA_CACHE_VA_BITS) use one more node searched out of line.
+ * per-4 KiB page table for slots registered page by page). Addresses beyond
+ * the table (above RTE_IOVA_CACHE_VA_BITS) use one more node searched out of
+ * line.
  */
 
 #include <stddef.h>

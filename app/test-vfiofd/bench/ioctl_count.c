@@ -4,6 +4,8 @@
  * them, the same way for DPDK's VFIO type1 path (VFIO_IOMMU_MAP_DMA) and for iommufd
  * (IOMMU_IOAS_MAP), so that the two registration paths are measured alike.
  * At exit it prints:  IOCTLS <name> calls=<n> ms=<total time inside the ioctl>
+ * A program that wants to count one phase only finds ioctl_count_reset() and
+ * ioctl_count_report() with dlsym(RTLD_DEFAULT, ...) and calls them around it.
  */
 
 #include <dlfcn.h>
@@ -60,11 +62,33 @@ ioctl(int fd, unsigned long request, ...)
 	return real(fd, request, arg);
 }
 
-static void __attribute__((destructor))
-report(void)
+static int reported;
+
+void ioctl_count_reset(void);
+void ioctl_count_report(void);
+
+void
+ioctl_count_reset(void)
 {
+	for (unsigned int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		counters[i].calls = 0;
+		counters[i].ms = 0;
+	}
+}
+
+void
+ioctl_count_report(void)
+{
+	reported = 1;
 	for (unsigned int i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		if (counters[i].calls > 0)
 			fprintf(stderr, "IOCTLS %s calls=%lu ms=%.3f\n", counters[i].name,
 				counters[i].calls, counters[i].ms);
+}
+
+static void __attribute__((destructor))
+report_at_exit(void)
+{
+	if (!reported)
+		ioctl_count_report();
 }

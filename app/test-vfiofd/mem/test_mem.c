@@ -6,10 +6,13 @@
  *   test-vfiofd-mem register      IOAS population from EAL memory, IOVA == VA, runtime
  *                                 alloc/free events, exact unmap on free, and no mapping,
  *                                 no pinned page and no iommufd left after cleanup
+ *   test-vfiofd-mem register-match  the same with --match-allocations (one area per
+ *                                 allocation instead of one per page)
  *   test-vfiofd-mem memlock       RLIMIT_MEMLOCK too low: a clear error, nothing pinned
  *   test-vfiofd-mem noiommu       no-IOMMU mode: IOVA = PA (checked against pagemap)
  *   test-vfiofd-mem noiommu-refused  no-IOMMU asked for where the kernel forbids it
- *   test-vfiofd-mem bench-register  [vfiofd|dpdk]: map 1 GiB, time and count the ioctls
+ *   test-vfiofd-mem bench-register vfiofd|dpdk prealloc|runtime EAL-ARGS...
+ *                                 register 1 GiB; time and count the map ioctls
  *
  * "Mapped" is asked of the kernel: IOMMU_IOAS_MAP with FIXED_IOVA of a probe buffer at an
  * area's IOVA fails with EEXIST exactly when the IOAS holds something there. Pins are
@@ -19,6 +22,7 @@
  */
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -187,15 +191,17 @@ detach_device(struct attached_dev *d)
 	d->fd = -1;
 }
 
+static bool match_allocations; /* run the EAL with --match-allocations */
+
 static int
 eal_start(const char *mem_mb, const char *iova_mode)
 {
 	char *argv[] = {
 		"test-vfiofd-mem", "--no-pci", "-l", "0", "-m", (char *)mem_mb,
 		"--iova-mode", (char *)iova_mode, "--file-prefix", "vfiofd-mem",
-		"--log-level", "lib.iommufd_mem:info", NULL,
+		"--log-level", "lib.iommufd_mem:info", "--match-allocations", NULL,
 	};
-	int ret = rte_eal_init(RTE_DIM(argv) - 1, argv);
+	int ret = rte_eal_init(RTE_DIM(argv) - (match_allocations ? 1 : 2), argv);
 
 	tap_check(&t, ret >= 0, "EAL up (-m %s, IOVA as %s): %s", mem_mb, iova_mode,
 		  ret >= 0 ? "ok" : rte_strerror(rte_errno));
@@ -225,7 +231,9 @@ cmd_register(void)
 	probe_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
 			 MAP_POPULATE, -1, 0);
 
-	ret = rte_iommufd_mem_init(NULL);
+	/* This program builds the EAL's argv itself: say what it passed. */
+	ret = rte_iommufd_mem_init(&(struct rte_iommufd_mem_conf){
+		.match_allocations = match_allocations });
 	if (!tap_check(&t, ret == 0, "rte_iommufd_mem_init (%s)", strerror(-ret)))
 		return tap_done(&t);
 	ret = attach_first_device(&dev);
@@ -261,6 +269,15 @@ cmd_register(void)
 	tap_check(&t, st1.mapped_bytes >= st0.mapped_bytes + big_len,
 		  "alloc event mapped the new pages (+%" PRIu64 " MiB)",
 		  (st1.mapped_bytes - st0.mapped_bytes) >> 20);
+	if (match_allocations)
+		tap_check(&t, st1.map_calls - st0.map_calls == 1 && st1.areas == st0.areas + 1,
+			  "--match-allocations: the allocation is one area, one ioctl (%" PRIu64 ")",
+			  st1.map_calls - st0.map_calls);
+	else
+		tap_check(&t, st1.map_calls - st0.map_calls ==
+			  (st1.mapped_bytes - st0.mapped_bytes) / RTE_PGSIZE_2M,
+			  "without --match-allocations: one area per 2 MiB page (%" PRIu64 " ioctls)",
+			  st1.map_calls - st0.map_calls);
 	tap_check(&t, big_iova == (uintptr_t)big && iova_mapped(big_iova) == 1 &&
 		  iova_mapped(big_iova + big_len - 4096) == 1,
 		  "new memory: IOVA == VA and the kernel holds it");
@@ -385,6 +402,26 @@ cmd_noiommu(void)
 
 /* ---- bench-register ---- */
 
+/*
+ * Two scenarios, the same for both paths, each registering 1 GiB of 2 MiB hugepages
+ * (the EAL arguments, from the command line, say which: scripts/guest/bench-register.sh):
+ *   prealloc: -m 1024, the memory exists before the device is set up;
+ *   runtime:  the EAL's default dynamic memory, --match-allocations, and the
+ *             application allocates 1 GiB after the device is set up (mempools do).
+ * Map ioctls and the time inside them are counted by libioctl-count (LD_PRELOAD) around
+ * the registration only; the end-to-end wall time of the phase is printed as well.
+ */
+#define BENCH_ALLOC_SZ ((size_t)1022 << 20) /* + malloc overhead = 512 pages */
+
+static void
+shim_call(const char *fn)
+{
+	void (*f)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, fn);
+
+	if (f != NULL)
+		f();
+}
+
 static double
 now_ms(void)
 {
@@ -394,58 +431,66 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* vfiofd: 1 GiB preallocated, populated into the IOAS of an attached device. */
+/* The EAL arguments come from the command line, as in any DPDK application. */
 static int
-bench_vfiofd(void)
+bench_eal(int argc, char **argv)
 {
-	struct rte_iommufd_mem_stats st;
-	struct attached_dev dev;
-	double t0, t1;
-	int ret;
-
-	if (eal_start("1024", "va") < 0)
-		return 1;
-	ret = rte_iommufd_mem_init(NULL);
-	if (ret == 0)
-		ret = attach_first_device(&dev);
-	if (ret < 0) {
-		fprintf(stderr, "bench: setup failed: %s\n", strerror(-ret));
-		return 1;
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return -1;
 	}
-	t0 = now_ms();
-	ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
-	t1 = now_ms();
-	rte_iommufd_mem_stats_get(&st);
-	printf("REGISTER vfiofd ms=%.3f ioctls=%" PRIu64 " mib=%" PRIu64 " rc=%d\n", t1 - t0,
-	       st.map_calls, st.mapped_bytes >> 20, ret);
-	detach_device(&dev);
-	rte_iommufd_mem_fini();
-	rte_eal_cleanup();
-	return ret == 0 ? 0 : 1;
+	return 0;
 }
 
-/* DPDK's own path: bus/pci probes a virtio NIC with net_virtio, whose VFIO setup maps
- * all memory into the type1 container. The ioctls are counted by libioctl-count. */
 static int
-bench_dpdk(void)
+bench_register(bool dpdk_path, bool prealloc, int eal_argc, char **eal_argv)
 {
-	const char *bdfs = getenv("VFIOFD_VIRTIO_BDFS");
-	char bdf[16];
-	char *argv[] = {
-		"test-vfiofd-mem", "-l", "0", "-m", "1024", "--iova-mode", "va", "-a", bdf,
-		"--file-prefix", "vfiofd-type1", NULL,
-	};
+	struct attached_dev dev = { .fd = -1 };
+	double t0 = 0, t1;
+	void *p = NULL;
+	int ret = 0;
 
-	if (bdfs == NULL || strlen(bdfs) < 12)
-		return 1;
-	memcpy(bdf, bdfs, 12);
-	bdf[12] = '\0';
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "bench: EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
+	/* DPDK maps preallocated memory while the EAL probes the NIC: count EAL init. */
+	if (dpdk_path && prealloc) {
+		shim_call("ioctl_count_reset");
+		t0 = now_ms();
 	}
+	if (bench_eal(eal_argc, eal_argv) < 0)
+		return 1;
+	if (!dpdk_path) {
+		ret = rte_iommufd_mem_init(NULL);
+		if (ret == 0)
+			ret = attach_first_device(&dev);
+		/* runtime: first populate with what the EAL has so far */
+		if (ret == 0 && !prealloc)
+			ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+		if (ret < 0) {
+			fprintf(stderr, "bench: setup failed: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+	if (!(dpdk_path && prealloc)) {
+		shim_call("ioctl_count_reset");
+		t0 = now_ms();
+	}
+	if (!dpdk_path && prealloc)
+		ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	if (!prealloc) {
+		p = rte_malloc("bench", BENCH_ALLOC_SZ, 0);
+		if (p == NULL)
+			ret = -ENOMEM;
+	}
+	t1 = now_ms();
+	shim_call("ioctl_count_report");
+	printf("REGISTER %s %s wall_ms=%.3f rc=%d\n", dpdk_path ? "dpdk" : "vfiofd",
+	       prealloc ? "prealloc" : "runtime", t1 - t0, ret);
+	fflush(stdout);
+	rte_free(p);
+	detach_device(&dev);
+	if (!dpdk_path)
+		rte_iommufd_mem_fini();
 	rte_eal_cleanup();
-	return 0;
+	return ret == 0 ? 0 : 1;
 }
 
 /* In a machine with an IOMMU the kernel's unsafe mode is off: no-IOMMU must be refused. */
@@ -473,14 +518,21 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "register") == 0)
 		return cmd_register();
+	if (argc >= 2 && strcmp(argv[1], "register-match") == 0) {
+		match_allocations = true;
+		return cmd_register();
+	}
 	if (argc >= 2 && strcmp(argv[1], "memlock") == 0)
 		return cmd_memlock();
 	if (argc >= 2 && strcmp(argv[1], "noiommu") == 0)
 		return cmd_noiommu();
 	if (argc >= 2 && strcmp(argv[1], "noiommu-refused") == 0)
 		return cmd_noiommu_refused();
-	if (argc >= 3 && strcmp(argv[1], "bench-register") == 0)
-		return strcmp(argv[2], "dpdk") == 0 ? bench_dpdk() : bench_vfiofd();
-	fprintf(stderr, "usage: %s register|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk\n", argv[0]);
+	if (argc >= 4 && strcmp(argv[1], "bench-register") == 0) {
+		return bench_register(strcmp(argv[2], "dpdk") == 0, strcmp(argv[3], "prealloc") == 0,
+				      argc - 3, argv + 3);
+	}
+	fprintf(stderr, "usage: %s register|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
+		argv[0]);
 	return 2;
 }
