@@ -87,6 +87,7 @@ static struct {
 	uint64_t map_calls;
 	uint64_t unmap_calls;
 	bool warned_translated;
+	uint64_t next_iova;  /* where translated areas are placed next (bump pointer) */
 } mem = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.iommufd = -1,
@@ -226,6 +227,30 @@ ioas_map(const struct ioas *io, const struct mem_area *a, uint64_t *iova, bool f
 	return iommufd_ioas_map(mem.iommufd, io->id, (void *)a->va, a->len, iova, fixed);
 }
 
+/*
+ * An IOVA for an area that cannot have IOVA == VA: inside the allowed ranges, aligned
+ * like its VA (up to 1 GiB) so the IOMMU can use large pages, above 4 GiB and after the
+ * previous translated area so that it stays clear of low IOVAs and of earlier choices.
+ * Returns false if no range has room; the kernel then chooses.
+ */
+static bool
+iova_pick(const struct ioas *io, const struct mem_area *a, uint64_t *iova)
+{
+	uint64_t align = RTE_MIN((uint64_t)RTE_PGSIZE_1G, (uint64_t)1 << __builtin_ctzll(a->va | RTE_PGSIZE_1G));
+	uint64_t floor = RTE_MAX(mem.next_iova, (uint64_t)1 << 32);
+
+	for (uint32_t i = 0; i < io->nranges; i++) {
+		uint64_t c = RTE_ALIGN_CEIL(RTE_MAX(floor, (uint64_t)io->ranges[i].start), align);
+
+		if (c >= io->ranges[i].start && c <= io->ranges[i].last &&
+		    a->len - 1 <= io->ranges[i].last - c) {
+			*iova = c;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 map_one(struct ioas *io, struct mem_area *a)
 {
@@ -240,17 +265,27 @@ map_one(struct ioas *io, struct mem_area *a)
 		fixed = true;
 	} else {
 		/* IOVA == VA where the IOAS allows it, so that the EAL's IOVA-as-VA
-		 * addresses (mbuf buf_iova) are right; else let the kernel choose. */
+		 * addresses (mbuf buf_iova) are right; else one of ours, else the
+		 * kernel's choice. */
 		iova = a->va;
-		fixed = range_fits(io, a->va, a->len);
+		fixed = range_fits(io, a->va, a->len) || iova_pick(io, a, &iova);
 	}
 	ret = ioas_map(io, a, &iova, fixed);
 	mem.map_calls++;
+	if (ret == -EEXIST && !a->iova_set) {
+		/* IOVA == VA, or our pick, is taken (by a translated area or one the
+		 * user placed): let the kernel choose a free IOVA */
+		iova = 0;
+		ret = ioas_map(io, a, &iova, false);
+		mem.map_calls++;
+	}
 	if (ret < 0)
 		return ret;
 	if (!a->iova_set) {
 		a->iova = iova;
 		a->iova_set = true;
+		if (iova != a->va)
+			mem.next_iova = RTE_MAX(mem.next_iova, iova + a->len);
 		if (iova != a->va && !mem.warned_translated) {
 			mem.warned_translated = true;
 			MEM_LOG(WARNING, "VA 0x%" PRIxPTR " lies outside the IOVA ranges the IOMMU allows: mapped at IOVA 0x%" PRIx64 "; PMDs must translate through the cache (mbuf buf_iova is the VA)",
@@ -498,10 +533,13 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 	/* External memory outside a malloc heap is the user's to map (rte_dev_dma_map). */
 	if (msl->external && !msl->heap)
 		return 0;
-	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
-		/* IOVA = PA, page by page: what the EAL found in pagemap. */
-		a.iova = ms->iova;
-		a.iova_set = true;
+	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || msl->external) {
+		/* Page by page: IOVA = PA (what the EAL found in pagemap), or the IOVA
+		 * the user gave for external heap memory, if any. */
+		if (ms->iova != RTE_BAD_IOVA) {
+			a.iova = ms->iova;
+			a.iova_set = true;
+		}
 		a.kind = AREA_PAGE;
 	} else if (a.kind == AREA_RUN && prev != NULL && prev->kind == AREA_RUN &&
 		   prev->va + prev->len == a.va) {
@@ -522,34 +560,41 @@ event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 {
 	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)va);
 	uint64_t pgsz = msl != NULL ? msl->page_sz : 0;
-	bool chunk = whole_chunk && mem.match_allocations &&
+	/* External heap pages may carry IOVAs of the user's choosing: page by page. */
+	bool chunk = whole_chunk && mem.match_allocations && msl != NULL && !msl->external &&
 		     mem.mode == RTE_IOMMUFD_MEM_MODE_IOMMUFD;
 	uint64_t unit = chunk ? len : pgsz;
 
-	if (msl == NULL || (msl->external && !msl->heap) || pgsz == 0) {
-		MEM_LOG(DEBUG, "alloc event at 0x%" PRIxPTR ": not EAL heap memory", va);
+	/*
+	 * Every memory event is about heap memory, internal or external: do not test
+	 * msl->heap here, rte_malloc_heap_memory_add() sets it only after the event.
+	 */
+	if (msl == NULL || pgsz == 0) {
+		MEM_LOG(ERR, "alloc event at 0x%" PRIxPTR ": no memseg list", va);
 		return;
 	}
 	for (uintptr_t p = va; p < va + len; p += unit) {
 		struct mem_area a = { .va = p, .len = unit, .kind = chunk ? AREA_CHUNK : AREA_PAGE };
+		const struct rte_memseg *ms = rte_mem_virt2memseg((void *)p, msl);
 		int i;
 
-		if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
-			const struct rte_memseg *ms = rte_mem_virt2memseg((void *)p, msl);
-
-			if (ms == NULL || ms->iova == RTE_BAD_IOVA)
-				continue;
+		/* IOVA = PA without an IOMMU; the user's IOVA for external memory. */
+		if (ms != NULL && ms->iova != RTE_BAD_IOVA &&
+		    (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || msl->external)) {
 			a.iova = ms->iova;
 			a.iova_set = true;
+		} else if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+			MEM_LOG(ERR, "page 0x%" PRIxPTR " has no physical address: devices cannot use it", p);
+			continue;
 		}
 		i = area_insert(&a);
 		if (i < 0) {
-			MEM_LOG(ERR, "alloc event: cannot record page 0x%" PRIxPTR ": %s", p,
-				strerror(-i));
+			MEM_LOG(ERR, "alloc event: cannot record 0x%" PRIxPTR ": %s", p, strerror(-i));
 			continue;
 		}
 		if (area_map_all(&mem.areas[i]) < 0) {
-			MEM_LOG(ERR, "page 0x%" PRIxPTR " is NOT mapped for DMA: devices cannot use it", p);
+			MEM_LOG(ERR, "0x%" PRIxPTR " + 0x%" PRIx64 " is NOT mapped for DMA: devices cannot use it",
+				p, unit);
 			area_delete(i);
 		}
 	}
@@ -633,6 +678,7 @@ teardown(void)
 	mem.mode = RTE_IOMMUFD_MEM_MODE_NONE;
 	mem.map_calls = mem.unmap_calls = mem.map_file_calls = 0;
 	mem.map_file = 0;
+	mem.next_iova = 0;
 	mem.warned_translated = false;
 }
 

@@ -8,6 +8,9 @@
  *                                 no pinned page and no iommufd left after cleanup
  *   test-vfiofd-mem register-match  the same with --match-allocations (one area per
  *                                 allocation instead of one per page)
+ *   test-vfiofd-mem extmem        memory outside the allowed IOVA ranges (an external
+ *                                 heap in the MSI window) placed elsewhere and
+ *                                 translated; rte_extmem_register + dma_map/unmap
  *   test-vfiofd-mem memlock       RLIMIT_MEMLOCK too low: a clear error, nothing pinned
  *   test-vfiofd-mem noiommu       no-IOMMU mode: IOVA = PA (checked against pagemap)
  *   test-vfiofd-mem noiommu-refused  no-IOMMU asked for where the kernel forbids it
@@ -308,6 +311,105 @@ fini:
 	return tap_done(&t);
 }
 
+/* ---- extmem ---- */
+
+/* 2 MiB of hugepage memory at a fixed VA (NULL if the VA is taken). */
+static void *
+hugepage_at(uintptr_t va)
+{
+	void *p = mmap((void *)va, RTE_PGSIZE_2M, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED_NOREPLACE |
+		       MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED || (uintptr_t)p != va ? NULL : p;
+}
+
+/*
+ * Memory the IOMMU cannot map at IOVA == VA (it lies in the MSI window that the Intel
+ * IOMMU reserves, 0xfee00000-0xfeefffff), added to an external malloc heap: the library
+ * must place it at an IOVA inside the allowed ranges and translate. Then external memory
+ * registered with rte_extmem_register and mapped explicitly (the bus's dma_map path).
+ */
+static int
+cmd_extmem(void)
+{
+	const uintptr_t hole_va = 0xfee00000, ext_va = 0x7e0000000000;
+	struct rte_iommufd_mem_stats st;
+	struct attached_dev dev;
+	uint64_t iova, ext_iova;
+	void *hole, *ext;
+	int ret;
+
+	if (eal_start("32", "va") < 0)
+		return tap_done(&t);
+	probe_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_POPULATE, -1, 0);
+	ret = rte_iommufd_mem_init(NULL);
+	if (ret == 0)
+		ret = attach_first_device(&dev);
+	if (ret == 0)
+		ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	if (!tap_check(&t, ret == 0, "iommufd_mem up, device attached, IOAS populated (%s)",
+		       strerror(-ret)))
+		return tap_done(&t);
+
+	hole = hugepage_at(hole_va);
+	if (!tap_check(&t, hole != NULL, "2 MiB hugepage at VA 0x%" PRIxPTR " (in the MSI window)",
+		       hole_va))
+		goto out;
+	ret = rte_malloc_heap_create("vfiofd-ext");
+	if (ret == 0)
+		ret = rte_malloc_heap_memory_add("vfiofd-ext", hole, RTE_PGSIZE_2M, NULL, 0,
+						 RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0, "external heap memory added (%s)", rte_strerror(rte_errno));
+	iova = rte_iommufd_mem_va2iova(hole);
+	rte_iommufd_mem_stats_get(&st);
+	tap_diag("VA %p mapped at IOVA 0x%" PRIx64, hole, iova);
+	tap_check(&t, iova != RTE_BAD_IOVA && iova != hole_va &&
+		  st.iova_translated == RTE_PGSIZE_2M,
+		  "placed at an IOVA other than its VA, inside the allowed ranges, and translated");
+	tap_check(&t, iova_mapped(iova) == 1 && iova_mapped(iova + RTE_PGSIZE_2M - 4096) == 1,
+		  "the kernel holds it at that IOVA");
+	tap_check(&t, rte_iommufd_mem_va2iova(RTE_PTR_ADD(hole, 12345)) == iova + 12345,
+		  "translation keeps the offset");
+	ret = rte_malloc_heap_memory_remove("vfiofd-ext", hole, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0, "external heap memory removed");
+	tap_check(&t, iova_mapped(iova) == 0 && rte_iommufd_mem_va2iova(hole) == RTE_BAD_IOVA,
+		  "and unmapped: the kernel and the cache forget it");
+	rte_malloc_heap_destroy("vfiofd-ext");
+	munmap(hole, RTE_PGSIZE_2M);
+
+	/* rte_extmem_register + explicit DMA map at a caller-chosen IOVA */
+	ext = hugepage_at(ext_va);
+	if (!tap_check(&t, ext != NULL, "2 MiB hugepage at VA 0x%" PRIxPTR, ext_va))
+		goto out;
+	ret = rte_extmem_register(ext, RTE_PGSIZE_2M, NULL, 0, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0, "rte_extmem_register");
+	tap_check(&t, rte_iommufd_mem_va2iova(ext) == RTE_BAD_IOVA,
+		  "external memory is not mapped until the user maps it");
+	ext_iova = 0x100000000ULL;
+	ret = rte_iommufd_mem_dma_map(ext, ext_iova, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0 && iova_mapped(ext_iova) == 1 &&
+		  rte_iommufd_mem_va2iova(ext) == ext_iova,
+		  "dma_map at IOVA 0x%" PRIx64 ": the kernel holds it, the cache translates (%s)",
+		  ext_iova, strerror(-ret));
+	ret = rte_iommufd_mem_dma_map(ext, ext_iova, RTE_PGSIZE_2M);
+	tap_check(&t, ret == -EEXIST, "mapping it twice is refused (%s)", strerror(-ret));
+	ret = rte_iommufd_mem_dma_unmap(ext, ext_iova + 4096, RTE_PGSIZE_2M);
+	tap_check(&t, ret == -ENOENT, "unmap of a range that was not mapped is refused");
+	ret = rte_iommufd_mem_dma_unmap(ext, ext_iova, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0 && iova_mapped(ext_iova) == 0 &&
+		  rte_iommufd_mem_va2iova(ext) == RTE_BAD_IOVA, "dma_unmap: gone everywhere");
+	rte_extmem_unregister(ext, RTE_PGSIZE_2M);
+	munmap(ext, RTE_PGSIZE_2M);
+out:
+	detach_device(&dev);
+	rte_iommufd_mem_fini();
+	tap_check(&t, fds_open_to("/dev/iommu") == 0, "no iommufd left open");
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
 /* ---- memlock ---- */
 
 static int
@@ -524,6 +626,8 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "memlock") == 0)
 		return cmd_memlock();
+	if (argc >= 2 && strcmp(argv[1], "extmem") == 0)
+		return cmd_extmem();
 	if (argc >= 2 && strcmp(argv[1], "noiommu") == 0)
 		return cmd_noiommu();
 	if (argc >= 2 && strcmp(argv[1], "noiommu-refused") == 0)
@@ -532,7 +636,7 @@ main(int argc, char **argv)
 		return bench_register(strcmp(argv[2], "dpdk") == 0, strcmp(argv[3], "prealloc") == 0,
 				      argc - 3, argv + 3);
 	}
-	fprintf(stderr, "usage: %s register|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
+	fprintf(stderr, "usage: %s register|register-match|extmem|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
 		argv[0]);
 	return 2;
 }
