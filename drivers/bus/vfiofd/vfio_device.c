@@ -84,6 +84,68 @@ vfio_device_get_irq_info(int devfd, uint32_t index, struct vfio_irq_info *irq)
 }
 
 int
+vfio_device_set_irqs_eventfds(int devfd, uint32_t index, uint32_t start, uint32_t count,
+			      const int *fds)
+{
+	struct vfio_irq_set *set;
+	size_t argsz;
+	int ret;
+
+	if (count == 0 || count > VFIO_IRQ_SET_MAX_FDS || fds == NULL)
+		return -EINVAL;
+	argsz = sizeof(*set) + (size_t)count * sizeof(int32_t);
+	set = calloc(1, argsz);
+	if (set == NULL)
+		return -ENOMEM;
+	set->argsz = (uint32_t)argsz;
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	for (uint32_t i = 0; i < count; i++) {
+		int32_t fd = fds[i];
+
+		memcpy(set->data + i * sizeof(fd), &fd, sizeof(fd));
+	}
+	ret = xioctl(devfd, VFIO_DEVICE_SET_IRQS, set);
+	free(set);
+	return ret;
+}
+
+/* SET_IRQS without data: @action on [start, start + count). */
+static int
+set_irqs_nodata(int devfd, uint32_t index, uint32_t action, uint32_t start, uint32_t count)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | action,
+		.index = index,
+		.start = start,
+		.count = count,
+	};
+
+	return xioctl(devfd, VFIO_DEVICE_SET_IRQS, &set);
+}
+
+int
+vfio_device_set_irqs_disable(int devfd, uint32_t index)
+{
+	return set_irqs_nodata(devfd, index, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+}
+
+int
+vfio_device_irq_unmask(int devfd, uint32_t index, uint32_t start)
+{
+	return set_irqs_nodata(devfd, index, VFIO_IRQ_SET_ACTION_UNMASK, start, 1);
+}
+
+int
+vfio_device_irq_mask(int devfd, uint32_t index, uint32_t start)
+{
+	return set_irqs_nodata(devfd, index, VFIO_IRQ_SET_ACTION_MASK, start, 1);
+}
+
+int
 vfio_device_reset(int devfd)
 {
 	return ioctl(devfd, VFIO_DEVICE_RESET) < 0 ? -errno : 0;

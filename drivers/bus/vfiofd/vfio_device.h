@@ -39,6 +39,30 @@ vfio_region_info_cap(const struct vfio_region_info *info, uint16_t id);
 /** VFIO_DEVICE_GET_IRQ_INFO for @index. */
 int vfio_device_get_irq_info(int devfd, uint32_t index, struct vfio_irq_info *irq);
 
+/**
+ * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER with eventfds: vectors [@start, @start + @count)
+ * of IRQ index @index signal @fds[0..count-1] (an fd of -1 leaves that vector without
+ * a trigger). For MSI and MSI-X this also enables the capability in the device.
+ * @count is at most VFIO_IRQ_SET_MAX_FDS.
+ */
+int vfio_device_set_irqs_eventfds(int devfd, uint32_t index, uint32_t start,
+				  uint32_t count, const int *fds);
+
+/**
+ * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER with no data and count 0: tear down every
+ * trigger of IRQ index @index (and disable MSI/MSI-X in the device).
+ */
+int vfio_device_set_irqs_disable(int devfd, uint32_t index);
+
+/** VFIO_DEVICE_SET_IRQS, ACTION_UNMASK with no data: unmask (INTx) vector @start. */
+int vfio_device_irq_unmask(int devfd, uint32_t index, uint32_t start);
+
+/** VFIO_DEVICE_SET_IRQS, ACTION_MASK with no data: mask (INTx) vector @start. */
+int vfio_device_irq_mask(int devfd, uint32_t index, uint32_t start);
+
+/** Upper bound on @count in vfio_device_set_irqs_eventfds(). */
+#define VFIO_IRQ_SET_MAX_FDS 2048
+
 /** VFIO_DEVICE_RESET (-ENOTTY/-EINVAL where the device has no reset). */
 int vfio_device_reset(int devfd);
 

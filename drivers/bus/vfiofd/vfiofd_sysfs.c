@@ -40,28 +40,41 @@ vfiofd_pci_addr_valid(const char *s)
 	return 1;
 }
 
-/* Read a small sysfs attribute, without the trailing newline. */
+/*
+ * Read a small sysfs attribute, without the trailing newline. O_NONBLOCK so that a FIFO
+ * planted in a (fake or hostile) tree cannot hang the scan; a value that fills @buf is
+ * refused rather than silently truncated, and so is an embedded NUL.
+ */
 static int
 read_attr(const char *path, char *buf, size_t len)
 {
+	char extra;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
+	if (n == (ssize_t)len - 1 && read(fd, &extra, 1) > 0)
+		n = -2;
+	else if (n < 0)
+		n = -errno;
 	close(fd);
+	if (n == -2 || n == -EAGAIN)
+		return -EBADMSG;
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
+		buf[--n] = '\0';
+	if (strlen(buf) != (size_t)n)
+		return -EBADMSG;
 	return 0;
 }
 
 /* Strict "major:minor": decimal, no sign, no junk, each fitting the kernel's widths. */
-static int
-parse_dev_t(const char *s, unsigned int *major, unsigned int *minor)
+int
+vfiofd_sysfs_parse_dev_t(const char *s, unsigned int *major, unsigned int *minor)
 {
 	unsigned long ma, mi;
 	char *end;
@@ -77,6 +90,45 @@ parse_dev_t(const char *s, unsigned int *major, unsigned int *minor)
 		return -EBADMSG;
 	*major = ma;
 	*minor = mi;
+	return 0;
+}
+
+int
+vfiofd_sysfs_parse_hex(const char *s, uint32_t max, uint32_t *v)
+{
+	uint32_t x = 0;
+	size_t i;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return -EBADMSG;
+	for (i = 2; s[i] != '\0'; i++) {
+		int d = s[i];
+
+		if (i >= 10 || !isxdigit((unsigned char)d))
+			return -EBADMSG;
+		d = isdigit((unsigned char)d) ? d - '0' : tolower((unsigned char)d) - 'a' + 10;
+		x = x << 4 | (uint32_t)d;
+	}
+	if (i == 2 || x > max)
+		return -EBADMSG;
+	*v = x;
+	return 0;
+}
+
+int
+vfiofd_sysfs_parse_int(const char *s, long min, long max, long *v)
+{
+	const char *p = s[0] == '-' ? s + 1 : s;
+	long x;
+	char *end;
+
+	if (!isdigit((unsigned char)p[0]) || strlen(p) > 10)
+		return -EBADMSG;
+	errno = 0;
+	x = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || x < min || x > max)
+		return -EBADMSG;
+	*v = x;
 	return 0;
 }
 
@@ -99,8 +151,11 @@ find_vfio_entry(const char *dir, char *name, size_t len)
 			;
 		if (*p != '\0')
 			continue;
-		if (found++ > 0 || strlen(de->d_name) >= len)
+		/* a second entry, or a name no cdev can have: sysfs is not what we know */
+		if (found++ > 0 || strlen(de->d_name) >= len) {
+			found = -1;
 			break;
+		}
 		strcpy(name, de->d_name);
 	}
 	closedir(d);
@@ -119,9 +174,12 @@ vfiofd_sysfs_find_cdev(const char *sysfs_pci, const char *dev_root, const char *
 
 	if (!vfiofd_pci_addr_valid(bdf))
 		return -EINVAL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/vfio-dev/%s/dev", sysfs_pci, bdf,
+			     "vfio4294967295") >= sizeof(path))
+		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/%s", sysfs_pci, bdf);
 	if (stat(path, &st) < 0)
-		return -ENOENT;
+		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
 	snprintf(path, sizeof(path), "%s/%s/vfio-dev", sysfs_pci, bdf);
 	ret = find_vfio_entry(path, out->name, sizeof(out->name));
 	if (ret < 0)
@@ -133,7 +191,7 @@ vfiofd_sysfs_find_cdev(const char *sysfs_pci, const char *dev_root, const char *
 		return -EOPNOTSUPP;
 	if (ret < 0)
 		return ret;
-	ret = parse_dev_t(attr, &out->major, &out->minor);
+	ret = vfiofd_sysfs_parse_dev_t(attr, &out->major, &out->minor);
 	if (ret < 0)
 		return ret;
 
@@ -141,7 +199,7 @@ vfiofd_sysfs_find_cdev(const char *sysfs_pci, const char *dev_root, const char *
 			     out->name) >= sizeof(out->path))
 		return -ENAMETOOLONG;
 	if (stat(out->path, &st) < 0)
-		return -ENXIO;
+		return errno == ENOENT || errno == ENOTDIR ? -ENXIO : -errno;
 	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != out->major ||
 	    minor(st.st_rdev) != out->minor)
 		return -ESTALE;
@@ -192,4 +250,62 @@ vfiofd_sysfs_iommu_group(const char *sysfs_pci, const char *bdf)
 	if (errno != 0 || *end != '\0' || end == name || group < 0 || group > 0x7fffffff)
 		return -EBADMSG;
 	return (int)group;
+}
+
+/* Read attribute @attr of @bdf into @buf. */
+static int
+dev_attr(const char *sysfs_pci, const char *bdf, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (!vfiofd_pci_addr_valid(bdf))
+		return -EINVAL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", sysfs_pci, bdf, attr) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	return read_attr(path, buf, len);
+}
+
+int
+vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_ids *ids)
+{
+	static const struct {
+		const char *name;
+		uint32_t max;
+	} attrs[] = {
+		{ "vendor", 0xffff }, { "device", 0xffff },
+		{ "subsystem_vendor", 0xffff }, { "subsystem_device", 0xffff },
+		{ "class", 0xffffff },
+	};
+	uint32_t v[5];
+	char buf[32];
+
+	for (size_t i = 0; i < 5; i++) {
+		int ret = dev_attr(sysfs_pci, bdf, attrs[i].name, buf, sizeof(buf));
+
+		if (ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG)
+			return ret;
+		if (ret < 0 || vfiofd_sysfs_parse_hex(buf, attrs[i].max, &v[i]) < 0)
+			return -EBADMSG;
+	}
+	ids->vendor = (uint16_t)v[0];
+	ids->device = (uint16_t)v[1];
+	ids->subsystem_vendor = (uint16_t)v[2];
+	ids->subsystem_device = (uint16_t)v[3];
+	ids->class_code = v[4];
+	return 0;
+}
+
+int
+vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf)
+{
+	char buf[32];
+	long node;
+	int ret = dev_attr(sysfs_pci, bdf, "numa_node", buf, sizeof(buf));
+
+	if (ret == -ENOENT || ret == -EINVAL)
+		return ret;
+	if (ret < 0 || vfiofd_sysfs_parse_int(buf, -1, 1023, &node) < 0)
+		return -EBADMSG;
+	return node < 0 ? -ENOENT : (int)node;
 }

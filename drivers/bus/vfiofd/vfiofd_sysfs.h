@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,41 @@ int vfiofd_sysfs_iommu_group(const char *sysfs_pci, const char *bdf);
 
 /** Non-zero if @s is a full PCI address "DDDD:BB:DD.F" (lower or upper case hex). */
 int vfiofd_pci_addr_valid(const char *s);
+
+/** A PCI function's identity, from sysfs. */
+struct vfiofd_pci_ids {
+	uint16_t vendor;
+	uint16_t device;
+	uint16_t subsystem_vendor;
+	uint16_t subsystem_device;
+	uint32_t class_code;  /**< 24-bit class code (class, subclass, prog-if) */
+};
+
+/**
+ * Read vendor, device, subsystem_vendor, subsystem_device and class of @bdf.
+ * Errors: -EINVAL @bdf is not a PCI address; -ENOENT an attribute is missing;
+ * -EBADMSG an attribute is not the hex number sysfs writes ("0x1af4"), is too large
+ * for its field, or the file is longer than any sysfs attribute of its kind.
+ */
+int vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_ids *ids);
+
+/**
+ * NUMA node of @bdf (>= 0). -ENOENT if unknown (no attribute, or "-1" as the kernel
+ * writes without NUMA), -EBADMSG if garbage.
+ */
+int vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf);
+
+/*
+ * The attribute parsers, exposed for the unit tests and fuzzers. Each takes a
+ * NUL-terminated attribute value (trailing newline already removed) and is strict:
+ * no sign, no spaces, no junk, no overflow. Return 0 or -EBADMSG.
+ */
+/** "major:minor", decimal, major < 4096, minor < 2^20. */
+int vfiofd_sysfs_parse_dev_t(const char *s, unsigned int *major, unsigned int *minor);
+/** "0x" followed by 1-8 hex digits, value <= @max. */
+int vfiofd_sysfs_parse_hex(const char *s, uint32_t max, uint32_t *v);
+/** Optional '-', 1-10 decimal digits, value in [@min, @max]. */
+int vfiofd_sysfs_parse_int(const char *s, long min, long max, long *v);
 
 #ifdef __cplusplus
 }

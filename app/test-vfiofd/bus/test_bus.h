@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test-vfiofd-bus: the vfiofd bus under a real EAL, with a tiny test driver.
+ * Shared helpers of its sub-commands (test_bus*.c).
+ */
+
+#ifndef TEST_VFIOFD_BUS_H
+#define TEST_VFIOFD_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bus_vfiofd_driver.h>
+
+#include "../tap.h"
+
+/* The test driver (test_driver.c): matches virtio-net modern and e1000e. */
+struct test_drv_state {
+	unsigned int probes;      /* successful probes */
+	unsigned int removes;
+	int fail_probe;           /* != 0: probe returns this (negative) */
+	struct rte_vfiofd_device *devs[16];
+	unsigned int ndevs;
+};
+extern struct test_drv_state test_drv;
+extern struct rte_vfiofd_driver test_vfiofd_driver;
+
+/* Log capture: everything DPDK logs also goes to stdout. */
+void log_capture_start(void);
+size_t log_mark(void);
+/* Non-zero if @needle was logged since @mark. */
+bool log_seen(size_t mark, const char *needle);
+
+/* Process resources, for "nothing left behind". */
+struct res {
+	long fds;        /* entries in /proc/self/fd */
+	long maps;       /* lines in /proc/self/maps */
+	long vmpin_kb;   /* VmPin */
+	long vfio_fds;   /* fds on cdevs (/dev/vfio/devices) or /dev/iommu */
+	long devargs;    /* devargs of bus vfiofd */
+};
+void res_get(struct res *r);
+void res_diag(const char *what, const struct res *r);
+
+/*
+ * rte_eal_init() with a unique --file-prefix (several EALs may run on a host at once)
+ * and @argv (argv[0] included). Returns rte_eal_init()'s result.
+ */
+int test_eal_init(int argc, char **argv);
+
+/* The device @bdf on bus vfiofd, or NULL. */
+struct rte_vfiofd_device *vfiofd_dev(const char *bdf);
+/* The device @bdf on bus pci, or NULL. */
+struct rte_device *pci_dev(const char *bdf);
+/* Comma-separated list helpers: number of items, and item i into @out. */
+int list_count(const char *list);
+bool list_item(const char *list, int i, char *out, size_t len);
+bool list_has(const char *list, const char *item);
+
+/* Sub-commands: argc/argv are the sub-command's options, then "--" and the EAL's. */
+int cmd_scan(int argc, char **argv);
+int cmd_cycles(int argc, char **argv);
+int cmd_hostile(int argc, char **argv);
+int cmd_bar(int argc, char **argv);
+int cmd_intr(int argc, char **argv);
+int cmd_coexist(int argc, char **argv);
+
+/* Split argv at "--": the EAL gets argv[0] and what follows "--". */
+void split_args(int argc, char **argv, int *opt_argc, char ***eal_argv, int *eal_argc);
+
+#endif /* TEST_VFIOFD_BUS_H */

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sub-commands that attach and detach devices at run time (rte_dev_probe and
+ * rte_dev_remove, i.e. the bus's scan + plug and unplug):
+ *
+ *   cycles --dev BDF [--count N]   probe/remove N times; fds, mappings, pinned memory
+ *                                  and devargs must not grow
+ *   hostile --dev BDF              malformed and hostile devargs, each refused with a
+ *                                  clear message and no partial state
+ *
+ * Start the EAL with "-a vfiofd:" (allow-list mode, nothing probed at init).
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_interrupts.h>
+
+#include "test_bus.h"
+#include "vfiofd_devargs.h"
+
+static bool
+res_equal(const struct res *a, const struct res *b)
+{
+	return a->fds == b->fds && a->maps == b->maps && a->vmpin_kb == b->vmpin_kb &&
+	       a->vfio_fds == b->vfio_fds && a->devargs == b->devargs;
+}
+
+/* One probe/remove cycle; false on the first failure (already reported). */
+static bool
+one_cycle(struct tap *t, const char *bdf, unsigned int i, bool verbose, long *pinned)
+{
+	char devargs[96];
+	struct rte_vfiofd_device *dev;
+	uint16_t vendor = 0;
+	int ret;
+
+	snprintf(devargs, sizeof(devargs), "vfiofd:%s%s", bdf, i % 2 ? ",ioas=private" : "");
+	ret = rte_dev_probe(devargs);
+	dev = vfiofd_dev(bdf);
+	if (!tap_check(t, ret == 0 && dev != NULL && rte_dev_is_probed(&dev->device),
+		       "cycle %u: rte_dev_probe(%s) (%d)", i, devargs, ret) && !verbose)
+		return false;
+	if (dev == NULL)
+		return false;
+	ret = (int)rte_vfiofd_config_read(dev, 0, &vendor, sizeof(vendor));
+	if (!tap_check(t, ret == 2 && vendor == dev->id.vendor_id,
+		       "cycle %u: config space reads vendor %04x", i, vendor))
+		return false;
+	/* interrupts left enabled on purpose, queue eventfds too: remove must clean up */
+	if (rte_intr_type_get(dev->intr_handle) == RTE_INTR_HANDLE_VFIO_MSIX &&
+	    dev->intr_vectors > 1)
+		rte_intr_efd_enable(dev->intr_handle, 1);
+	if (dev->intr_vectors > 0) {
+		ret = rte_vfiofd_intr_enable(dev);
+		if (!tap_check(t, ret == 0, "cycle %u: interrupts enabled (%d)", i, ret))
+			return false;
+	}
+	if (pinned != NULL) {
+		struct res r;
+
+		res_get(&r);
+		*pinned = r.vmpin_kb;
+		res_diag("while probed", &r);
+	}
+	ret = rte_dev_remove(&dev->device);
+	if (!tap_check(t, ret == 0 && vfiofd_dev(bdf) == NULL && test_drv.ndevs == 0,
+		       "cycle %u: rte_dev_remove (%d)", i, ret) && !verbose)
+		return false;
+	return ret == 0;
+}
+
+int
+cmd_cycles(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bdf = NULL;
+	unsigned int count = 100, i;
+	int opt_argc, eal_argc, c, ret;
+	struct res before, base, after;
+	struct tap t = { 0 };
+	long pinned = 0;
+	char **eal_argv;
+
+	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
+	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': bdf = optarg; break;
+		case 'c': count = (unsigned int)strtoul(optarg, NULL, 0); break;
+		default: return 2;
+		}
+	}
+	if (bdf == NULL || count < 3)
+		return 2;
+	log_capture_start();
+	ret = test_eal_init(eal_argc, eal_argv);
+	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
+		return tap_done(&t);
+	res_get(&before);
+	res_diag("before the first probe", &before);
+
+	for (i = 0; i < count; i++) {
+		bool verbose = i < 2 || i == count - 1;
+
+		if (!verbose && i % 10 == 0)
+			tap_diag("cycle %u", i);
+		if (!one_cycle(&t, bdf, i, verbose, i == 0 ? &pinned : NULL))
+			break;
+		if (i == 1) {
+			res_get(&base);
+			res_diag("after 2 cycles (baseline)", &base);
+		}
+	}
+	tap_check(&t, i == count, "%u probe/remove cycles of %s", i, bdf);
+	res_get(&after);
+	res_diag("after the last cycle", &after);
+	tap_check(&t, pinned > 0, "memory was pinned while probed (%ld kB)", pinned);
+	tap_check(&t, after.fds == base.fds, "no fd growth (%ld -> %ld)", base.fds, after.fds);
+	tap_check(&t, after.maps == base.maps, "no mapping growth (%ld -> %ld)", base.maps,
+		  after.maps);
+	tap_check(&t, after.vmpin_kb == base.vmpin_kb && after.vmpin_kb == before.vmpin_kb,
+		  "no pinned memory left (%ld kB before, %ld after)", before.vmpin_kb,
+		  after.vmpin_kb);
+	tap_check(&t, after.vfio_fds == 0 && after.devargs == before.devargs,
+		  "no vfio/iommufd fd (%ld), no devargs left (%ld)", after.vfio_fds,
+		  after.devargs);
+	tap_check(&t, test_drv.probes == i && test_drv.removes == i, "driver: %u probes, "
+		  "%u removes", test_drv.probes, test_drv.removes);
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
+/* A hostile devargs string and what the refusal must say. */
+struct hostile {
+	const char *devargs;  /* "%s" is replaced by the device's PCI address */
+	const char *msg;      /* substring of the log */
+};
+
+static const struct hostile hostile_cases[] = {
+	{ "vfiofd:0000:01:00.8", "is not a vfiofd device" },
+	{ "vfiofd:0000:01:20.0", "is not a vfiofd device" },
+	{ "vfiofd:zzzz:01:00.0", "is not a vfiofd device" },
+	{ "vfiofd:0000:01:00", "is not a vfiofd device" },
+	{ "vfiofd:0000:01:00.0.1", "is not a vfiofd device" },
+	{ "vfiofd:../../../../etc/passwd", "is not a vfiofd device" },
+	{ "vfiofd:%%s%%s%%n%%x", "is not a vfiofd device" },
+	{ "vfiofd:0000:01:00.0;reboot", "is not a vfiofd device" },
+	{ "vfiofd:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	  "should be shorter than" },
+	{ "vfiofd:0000:ff:1f.7", "no such PCI device" },
+	{ "vfiofd:%s,ioas=public", "bad value 'public' for 'ioas'" },
+	{ "vfiofd:%s,ioas=private,ioas=default", "duplicate key 'ioas'" },
+	{ "vfiofd:%s,nosuchkey=1", "unknown devargs key 'nosuchkey'" },
+	{ "vfiofd:%s,IOAS=private", "unknown devargs key 'IOAS'" },
+	{ "vfiofd:%s,intr=msix%%n", "forbidden character '%'" },
+	{ "vfiofd:%s,ioas", "'ioas' has no value" },
+	{ "vfiofd:%s,,ioas=private", "empty element" },
+	{ "vfiofd:%s,ioas=private,", "trailing ','" },
+	{ "vfiofd:%s,=private", "empty key" },
+	{ "vfiofd:%s,test_key=../../etc/shadow", "forbidden character '/'" },
+	{ "vfiofd:%s,test_key=[a,b", "unterminated '['" },
+	{ "vfiofd:%s,reset=maybe", "bad value 'maybe' for 'reset'" },
+	{ "vfiofd:%s,intr=msi-x", "bad value 'msi-x' for 'intr'" },
+	{ "vfiofd:%s,bar_mmap=on\nEAL: forged log line", "forbidden character '\\x0a'" },
+	{ "vfiofd:%s,test_key=\xff\xfe", "forbidden character '\\xff'" },
+	{ "vfiofd:%s,test_key=$(reboot)", "forbidden character '$'" },
+	{ "vfiofd:%s,k0=1,k1=1,k2=1,k3=1,k4=1,k5=1,k6=1,k7=1,k8=1,k9=1,k10=1,k11=1,k12=1,"
+	  "k13=1,k14=1,k15=1,k16=1", "more than 16 options" },
+	{ "bus=vfiofd,addr=0000:01:00.9", "addr is not a PCI address" },
+	{ "bus=vfiofd,addr=%s,ioas=bogus", "bad value 'bogus' for 'ioas'" },
+	{ "vfiofd:%s,test_key=LONG", "longer than" },
+};
+
+int
+cmd_hostile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bdf = NULL;
+	int opt_argc, eal_argc, c, ret;
+	struct tap t = { 0 };
+	struct res base, r;
+	char **eal_argv;
+	unsigned int n = 0;
+
+	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
+	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': bdf = optarg; break;
+		default: return 2;
+		}
+	}
+	if (bdf == NULL)
+		return 2;
+	log_capture_start();
+	ret = test_eal_init(eal_argc, eal_argv);
+	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
+		return tap_done(&t);
+
+	/* one good cycle first, so that lazily created EAL state is in the baseline */
+	{
+		char good[64];
+		struct rte_vfiofd_device *dev;
+
+		snprintf(good, sizeof(good), "vfiofd:%s", bdf);
+		ret = rte_dev_probe(good);
+		dev = vfiofd_dev(bdf);
+		tap_check(&t, ret == 0 && dev != NULL, "warm-up probe of %s (%d)", bdf, ret);
+		if (dev != NULL)
+			tap_check(&t, rte_dev_remove(&dev->device) == 0, "warm-up remove");
+	}
+	res_get(&base);
+	res_diag("baseline", &base);
+
+	for (size_t i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++) {
+		const struct hostile *h = &hostile_cases[i];
+		char devargs[2048], shown[128];
+		struct rte_vfiofd_device *dev;
+		size_t mark;
+
+		if (strstr(h->devargs, "LONG") != NULL) {
+			int k = snprintf(devargs, sizeof(devargs), "vfiofd:%s,test_key=", bdf);
+
+			memset(devargs + k, 'x', 600);
+			devargs[k + 600] = '\0';
+		} else {
+			snprintf(devargs, sizeof(devargs), h->devargs, bdf);
+		}
+		vfiofd_str_sanitize(devargs, 96, shown, sizeof(shown));
+		mark = log_mark();
+		ret = rte_dev_probe(devargs);
+		dev = vfiofd_dev(bdf);
+		res_get(&r);
+		n++;
+		tap_check(&t, ret < 0 && log_seen(mark, h->msg) &&
+			  (dev == NULL || !rte_dev_is_probed(&dev->device)) && test_drv.ndevs == 0,
+			  "refused (%d) with '%s': %s", ret, h->msg, shown);
+		if (!tap_check(&t, res_equal(&r, &base) || (r.devargs == base.devargs + 1 &&
+			       r.fds == base.fds && r.maps == base.maps &&
+			       r.vmpin_kb == base.vmpin_kb && r.vfio_fds == 0),
+			       "  no partial state: %ld fds, %ld maps, VmPin %ld kB, %ld devargs",
+			       r.fds, r.maps, r.vmpin_kb, r.devargs))
+			res_diag("  baseline was", &base);
+		tap_check(&t, !log_seen(mark, "\nEAL: forged log line"),
+			  "  no forged line in the log");
+	}
+	tap_check(&t, n >= 20, "%u hostile devargs tried", n);
+
+	/* a driver that fails its probe: the bus undoes everything it had set up */
+	for (int priv = 0; priv < 2; priv++) {
+		char da[96];
+		struct rte_vfiofd_device *dev;
+		size_t mark = log_mark();
+
+		snprintf(da, sizeof(da), "vfiofd:%s%s", bdf, priv ? ",ioas=private" : "");
+		test_drv.fail_probe = -EIO;
+		ret = rte_dev_probe(da);
+		test_drv.fail_probe = 0;
+		dev = vfiofd_dev(bdf);
+		res_get(&r);
+		tap_check(&t, ret < 0 && (dev == NULL || !rte_dev_is_probed(&dev->device)) &&
+			  log_seen(mark, "driver vfiofd_test failed to probe it"),
+			  "driver probe failure with %s refused (%d)", da, ret);
+		tap_check(&t, r.fds == base.fds && r.maps == base.maps &&
+			  r.vmpin_kb == base.vmpin_kb && r.vfio_fds == 0,
+			  "  everything undone: %ld fds, %ld maps, VmPin %ld kB", r.fds, r.maps,
+			  r.vmpin_kb);
+	}
+
+	/* and the device still works after all that */
+	{
+		char good[64];
+		struct rte_vfiofd_device *dev;
+
+		snprintf(good, sizeof(good), "vfiofd:%s,ioas=private,test_key=1", bdf);
+		ret = rte_dev_probe(good);
+		dev = vfiofd_dev(bdf);
+		tap_check(&t, ret == 0 && dev != NULL && rte_dev_is_probed(&dev->device),
+			  "a good probe afterwards: %s (%d)", good, ret);
+		if (dev != NULL)
+			tap_check(&t, rte_dev_remove(&dev->device) == 0, "and its remove");
+		res_get(&r);
+		tap_check(&t, r.fds == base.fds && r.maps == base.maps &&
+			  r.vmpin_kb == base.vmpin_kb,
+			  "final state equals the baseline");
+	}
+	rte_eal_cleanup();
+	return tap_done(&t);
+}

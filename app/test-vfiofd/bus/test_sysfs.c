@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Host tests of the sysfs layer the vfiofd scanner is built on, against fake trees in
+ * a temporary directory: a good device, then one defect per device (missing files,
+ * garbage and huge values, FIFOs, symlink loops, two vfioN entries, wrong
+ * major:minor, missing or forged /dev nodes) and the strict attribute parsers.
+ * Needs root (mknod).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "vfiofd_sysfs.h"
+#include "fake_sysfs.h"
+#include "../tap.h"
+
+#define MAJ 511 /* no driver has it: nothing is ever opened through these nodes */
+
+static struct fake_tree tree;
+
+static int
+find(const char *bdf, struct vfiofd_cdev_id *id)
+{
+	return vfiofd_sysfs_find_cdev(tree.sysfs, tree.dev, bdf, id);
+}
+
+static void
+test_good(struct tap *t)
+{
+	struct fake_dev d = fake_dev_good("0000:01:00.0", 0, MAJ);
+	struct vfiofd_cdev_id id;
+	struct vfiofd_pci_ids ids;
+	char drv[32], path[PATH_MAX];
+	int ret;
+
+	tap_check(t, fake_dev_add(&tree, &d) == 0, "good device created");
+	ret = find("0000:01:00.0", &id);
+	snprintf(path, sizeof(path), "%s/vfio/devices/vfio0", tree.dev);
+	tap_check(t, ret == 0 && strcmp(id.name, "vfio0") == 0 && id.major == MAJ &&
+		  id.minor == 0 && strcmp(id.path, path) == 0,
+		  "cdev found: %s %u:%u (%s)", id.name, id.major, id.minor, strerror(-ret));
+	ret = vfiofd_sysfs_pci_ids(tree.sysfs, "0000:01:00.0", &ids);
+	tap_check(t, ret == 0 && ids.vendor == 0x1af4 && ids.device == 0x1041 &&
+		  ids.subsystem_vendor == 0x1af4 && ids.subsystem_device == 0x1100 &&
+		  ids.class_code == 0x020000, "ids %04x:%04x class %06x", ids.vendor, ids.device,
+		  ids.class_code);
+	tap_check(t, vfiofd_sysfs_numa_node(tree.sysfs, "0000:01:00.0") == 0, "numa node 0");
+	ret = vfiofd_sysfs_driver(tree.sysfs, "0000:01:00.0", drv, sizeof(drv));
+	tap_check(t, ret == 0 && strcmp(drv, "vfio-pci") == 0, "driver %s", drv);
+	tap_check(t, vfiofd_sysfs_iommu_group(tree.sysfs, "0000:01:00.0") == 7, "iommu group 7");
+	tap_check(t, vfiofd_sysfs_driver(tree.sysfs, "0000:01:00.0", drv, 4) == -ENAMETOOLONG,
+		  "driver name into a short buffer refused");
+}
+
+/* One device per defect in its vfio-dev/dev chain: the error tells which. */
+static void
+test_cdev_defects(struct tap *t)
+{
+	static const struct {
+		const char *bdf;
+		const char *dev_attr;   /* NULL: none */
+		int node_major, node_minor;
+		int ret;
+		const char *what;
+	} cases[] = {
+		{ "0000:02:00.0", NULL, MAJ, 1, -EOPNOTSUPP, "no dev attribute (no-IOMMU)" },
+		{ "0000:02:01.0", "511", MAJ, 1, -EBADMSG, "dev '511'" },
+		{ "0000:02:02.0", "511:", MAJ, 1, -EBADMSG, "dev '511:'" },
+		{ "0000:02:03.0", ":1", MAJ, 1, -EBADMSG, "dev ':1'" },
+		{ "0000:02:04.0", "4096:1", MAJ, 1, -EBADMSG, "dev major too large" },
+		{ "0000:02:05.0", "511:1048576", MAJ, 1, -EBADMSG, "dev minor too large" },
+		{ "0000:02:06.0", "-1:2", MAJ, 1, -EBADMSG, "dev with a sign" },
+		{ "0000:02:07.0", "511:1:0", MAJ, 1, -EBADMSG, "dev with junk" },
+		{ "0000:03:00.0", "511:1", MAJ, 2, -ESTALE, "wrong minor in /dev" },
+		{ "0000:03:01.0", "511:1", 510, 1, -ESTALE, "wrong major in /dev" },
+		{ "0000:03:02.0", "511:1", -1, 0, -ENXIO, "no /dev node" },
+		{ "0000:03:03.0", "99999999999999999999:1", MAJ, 1, -EBADMSG, "dev overflow" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_dev d = fake_dev_good(cases[i].bdf, 20 + (int)i, MAJ);
+		struct vfiofd_cdev_id id;
+		int ret;
+
+		d.dev_attr = cases[i].dev_attr;
+		d.node_major = cases[i].node_major;
+		d.node_minor = cases[i].node_minor;
+		d.vfio_index = 20 + (int)i;
+		ret = fake_dev_add(&tree, &d);
+		if (ret == 0)
+			ret = find(cases[i].bdf, &id);
+		else
+			ret = 1000;
+		tap_check(t, ret == cases[i].ret, "%s: %s -> %s", cases[i].bdf, cases[i].what,
+			  ret <= 0 ? strerror(-ret) : "setup failed");
+	}
+}
+
+static void
+test_tree_defects(struct tap *t)
+{
+	struct vfiofd_cdev_id id;
+	char path[PATH_MAX], p2[PATH_MAX], big[PATH_MAX];
+	struct fake_dev d;
+	int ret;
+
+	/* two vfioN entries */
+	d = fake_dev_good("0000:04:00.0", 40, MAJ);
+	fake_dev_add(&tree, &d);
+	mkdir(fake_path(&tree, "0000:04:00.0", "vfio-dev/vfio41", path), 0755);
+	fake_attr_write(&tree, "0000:04:00.0", "vfio-dev/vfio41/dev", "511:41\n", 7);
+	tap_check(t, find("0000:04:00.0", &id) == -EBADMSG, "two vfioN entries refused");
+
+	/* vfio-dev with only non-cdev names */
+	d = fake_dev_good("0000:04:01.0", 42, MAJ);
+	d.vfio_index = -1;
+	fake_dev_add(&tree, &d);
+	mkdir(fake_path(&tree, "0000:04:01.0", "vfio-dev", path), 0755);
+	mkdir(fake_path(&tree, "0000:04:01.0", "vfio-dev/vfiox", path), 0755);
+	mkdir(fake_path(&tree, "0000:04:01.0", "vfio-dev/vfio", path), 0755);
+	tap_check(t, find("0000:04:01.0", &id) == -ENODEV, "no vfioN entry: -ENODEV");
+	mkdir(fake_path(&tree, "0000:04:01.0",
+			"vfio-dev/vfio1234567890123456789012345678901234567890", path), 0755);
+	tap_check(t, find("0000:04:01.0", &id) == -EBADMSG, "absurd vfioN name refused");
+
+	/* no vfio-dev at all: not bound to vfio-pci, or no cdev support */
+	d = fake_dev_good("0000:04:02.0", 43, MAJ);
+	d.vfio_index = -1;
+	d.driver = "e1000e";
+	fake_dev_add(&tree, &d);
+	tap_check(t, find("0000:04:02.0", &id) == -ENODEV, "no vfio-dev: -ENODEV");
+	ret = vfiofd_sysfs_driver(tree.sysfs, "0000:04:02.0", path, sizeof(path));
+	tap_check(t, ret == 0 && strcmp(path, "e1000e") == 0, "driver e1000e");
+
+	/* unbound: no driver link, no group */
+	d = fake_dev_good("0000:04:03.0", 44, MAJ);
+	d.vfio_index = -1;
+	d.driver = NULL;
+	d.group = -1;
+	fake_dev_add(&tree, &d);
+	tap_check(t, vfiofd_sysfs_driver(tree.sysfs, "0000:04:03.0", path, sizeof(path)) == -ENOENT,
+		  "no driver: -ENOENT");
+	tap_check(t, vfiofd_sysfs_iommu_group(tree.sysfs, "0000:04:03.0") == -ENOENT,
+		  "no iommu group: -ENOENT");
+
+	/* symlink loops: the device itself, its vfio-dev, its vfioN, its /dev node */
+	symlink("loop-b", fake_path(&tree, "loop-a", "", path));
+	symlink("loop-a", fake_path(&tree, "loop-b", "", path));
+	symlink("loop-a", fake_path(&tree, "0000:05:00.0", "", path));
+	ret = find("0000:05:00.0", &id);
+	tap_check(t, ret == -ELOOP, "device directory is a symlink loop: %s", strerror(-ret));
+
+	d = fake_dev_good("0000:05:01.0", 50, MAJ);
+	d.vfio_index = -1;
+	fake_dev_add(&tree, &d);
+	symlink("vfio-dev", fake_path(&tree, "0000:05:01.0", "vfio-dev", path));
+	ret = find("0000:05:01.0", &id);
+	tap_check(t, ret == -ELOOP, "vfio-dev is a symlink loop: %s", strerror(-ret));
+
+	d = fake_dev_good("0000:05:02.0", 51, MAJ);
+	d.vfio_index = -1;
+	fake_dev_add(&tree, &d);
+	mkdir(fake_path(&tree, "0000:05:02.0", "vfio-dev", path), 0755);
+	symlink("vfio51", fake_path(&tree, "0000:05:02.0", "vfio-dev/vfio51", path));
+	ret = find("0000:05:02.0", &id);
+	tap_check(t, ret == -ELOOP, "vfioN is a symlink loop: %s", strerror(-ret));
+
+	d = fake_dev_good("0000:05:03.0", 52, MAJ);
+	d.node_major = -1;
+	fake_dev_add(&tree, &d);
+	snprintf(path, sizeof(path), "%s/vfio/devices/vfio52", tree.dev);
+	symlink("vfio52", path);
+	ret = find("0000:05:03.0", &id);
+	tap_check(t, ret == -ELOOP, "/dev node is a symlink loop: %s", strerror(-ret));
+
+	/* a /dev node that is a regular file, or a block device with the right numbers */
+	d = fake_dev_good("0000:05:04.0", 53, MAJ);
+	d.node_major = -1;
+	fake_dev_add(&tree, &d);
+	snprintf(path, sizeof(path), "%s/vfio/devices/vfio53", tree.dev);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	tap_check(t, find("0000:05:04.0", &id) == -ESTALE, "/dev node is a regular file");
+	d = fake_dev_good("0000:05:05.0", 54, MAJ);
+	d.node_major = -1;
+	fake_dev_add(&tree, &d);
+	snprintf(path, sizeof(path), "%s/vfio/devices/vfio54", tree.dev);
+	mknod(path, S_IFBLK | 0600, makedev(MAJ, 54));
+	tap_check(t, find("0000:05:05.0", &id) == -ESTALE, "/dev node is a block device");
+
+	/* a FIFO as the dev attribute must not hang the scan */
+	d = fake_dev_good("0000:05:06.0", 55, MAJ);
+	d.dev_attr = NULL;
+	fake_dev_add(&tree, &d);
+	mkfifo(fake_path(&tree, "0000:05:06.0", "vfio-dev/vfio55/dev", path), 0600);
+	{
+		time_t t0 = time(NULL);
+
+		ret = find("0000:05:06.0", &id);
+		tap_check(t, ret == -EBADMSG && time(NULL) - t0 < 3,
+			  "FIFO dev attribute refused without blocking: %s", strerror(-ret));
+	}
+
+	/* names and roots */
+	tap_check(t, find("0000:01:00", &id) == -EINVAL, "not a PCI address: -EINVAL");
+	tap_check(t, find("../../../..", &id) == -EINVAL, "path traversal: -EINVAL");
+	tap_check(t, find("0000:0f:00.0", &id) == -ENOENT, "no such device: -ENOENT");
+	memset(big, 'a', sizeof(big));
+	big[0] = '/';
+	big[PATH_MAX - 20] = '\0';
+	tap_check(t, vfiofd_sysfs_find_cdev(big, tree.dev, "0000:01:00.0", &id) == -ENAMETOOLONG,
+		  "overlong sysfs root refused");
+	snprintf(p2, sizeof(p2), "%s/nonexistent", tree.root);
+	tap_check(t, vfiofd_sysfs_find_cdev(p2, tree.dev, "0000:01:00.0", &id) == -ENOENT,
+		  "missing sysfs root: -ENOENT");
+}
+
+static void
+test_ids(struct tap *t)
+{
+	static const struct {
+		const char *attr;
+		const char *value;
+		size_t len; /* 0: strlen */
+		int ret;
+		const char *what;
+	} cases[] = {
+		{ "vendor", "0xzz\n", 0, -EBADMSG, "vendor not hex" },
+		{ "vendor", "1af4\n", 0, -EBADMSG, "vendor without 0x" },
+		{ "vendor", "0x1af4 \n", 0, -EBADMSG, "vendor with a space" },
+		{ "vendor", "0x10000\n", 0, -EBADMSG, "vendor too large" },
+		{ "vendor", "0x\n", 0, -EBADMSG, "vendor '0x'" },
+		{ "vendor", "\n", 0, -EBADMSG, "vendor empty" },
+		{ "vendor", "0x1a\0f4\n", 7, -EBADMSG, "vendor with a NUL" },
+		{ "vendor", "0x000000001af4\n", 0, -EBADMSG, "vendor with too many digits" },
+		{ "class", "0x1000000\n", 0, -EBADMSG, "class too large" },
+		{ "device", "-0x1\n", 0, -EBADMSG, "device negative" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char bdf[16];
+		struct fake_dev d;
+		struct vfiofd_pci_ids ids;
+		int ret;
+
+		snprintf(bdf, sizeof(bdf), "0000:06:%02zx.0", i);
+		d = fake_dev_good(bdf, 60 + (int)(i % 4), MAJ);
+		d.vfio_index = -1;
+		fake_dev_add(&tree, &d);
+		fake_attr_write(&tree, bdf, cases[i].attr, cases[i].value,
+				cases[i].len ? cases[i].len : strlen(cases[i].value));
+		ret = vfiofd_sysfs_pci_ids(tree.sysfs, bdf, &ids);
+		tap_check(t, ret == cases[i].ret, "%s: %s (%s)", bdf, cases[i].what,
+			  strerror(-ret));
+	}
+
+	/* missing attribute, huge attribute, FIFO attribute, directory attribute */
+	{
+		struct fake_dev d = fake_dev_good("0000:07:00.0", 70, MAJ);
+		struct vfiofd_pci_ids ids;
+		char path[PATH_MAX], *huge;
+		size_t hl = 1 << 20;
+		int ret;
+
+		d.subsystem_device = NULL;
+		d.vfio_index = -1;
+		fake_dev_add(&tree, &d);
+		tap_check(t, vfiofd_sysfs_pci_ids(tree.sysfs, "0000:07:00.0", &ids) == -ENOENT,
+			  "missing subsystem_device: -ENOENT");
+
+		d = fake_dev_good("0000:07:01.0", 71, MAJ);
+		d.vfio_index = -1;
+		fake_dev_add(&tree, &d);
+		huge = malloc(hl);
+		memset(huge, '1', hl);
+		memcpy(huge, "0x", 2);
+		fake_attr_write(&tree, "0000:07:01.0", "vendor", huge, hl);
+		free(huge);
+		ret = vfiofd_sysfs_pci_ids(tree.sysfs, "0000:07:01.0", &ids);
+		tap_check(t, ret == -EBADMSG, "1 MiB vendor attribute refused (%s)",
+			  strerror(-ret));
+
+		d = fake_dev_good("0000:07:02.0", 72, MAJ);
+		d.vfio_index = -1;
+		d.device = NULL;
+		fake_dev_add(&tree, &d);
+		mkfifo(fake_path(&tree, "0000:07:02.0", "device", path), 0600);
+		ret = vfiofd_sysfs_pci_ids(tree.sysfs, "0000:07:02.0", &ids);
+		tap_check(t, ret == -EBADMSG, "FIFO device attribute refused (%s)", strerror(-ret));
+
+		d = fake_dev_good("0000:07:03.0", 73, MAJ);
+		d.vfio_index = -1;
+		d.klass = NULL;
+		fake_dev_add(&tree, &d);
+		mkdir(fake_path(&tree, "0000:07:03.0", "class", path), 0755);
+		ret = vfiofd_sysfs_pci_ids(tree.sysfs, "0000:07:03.0", &ids);
+		tap_check(t, ret == -EBADMSG, "directory class attribute refused (%s)",
+			  strerror(-ret));
+
+		d = fake_dev_good("0000:07:04.0", 74, MAJ);
+		d.vfio_index = -1;
+		d.vendor = NULL;
+		fake_dev_add(&tree, &d);
+		symlink("vendor", fake_path(&tree, "0000:07:04.0", "vendor", path));
+		ret = vfiofd_sysfs_pci_ids(tree.sysfs, "0000:07:04.0", &ids);
+		tap_check(t, ret == -EBADMSG, "vendor symlink loop refused (%s)", strerror(-ret));
+	}
+}
+
+static void
+test_numa(struct tap *t)
+{
+	static const struct {
+		const char *value; /* NULL: no attribute */
+		int ret;
+	} cases[] = {
+		{ "1", 1 }, { "-1", -ENOENT }, { NULL, -ENOENT }, { "garbage", -EBADMSG },
+		{ "99999999999", -EBADMSG }, { "1024", -EBADMSG }, { "-2", -EBADMSG },
+		{ "1 ", -EBADMSG }, { "+1", -EBADMSG }, { "", -EBADMSG },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char bdf[16];
+		struct fake_dev d;
+		int ret;
+
+		snprintf(bdf, sizeof(bdf), "0000:08:%02zx.0", i);
+		d = fake_dev_good(bdf, 80, MAJ);
+		d.vfio_index = -1;
+		d.numa = cases[i].value;
+		fake_dev_add(&tree, &d);
+		ret = vfiofd_sysfs_numa_node(tree.sysfs, bdf);
+		tap_check(t, ret == cases[i].ret, "numa_node '%s' -> %d",
+			  cases[i].value ? cases[i].value : "(none)", ret);
+	}
+}
+
+static void
+test_parsers(struct tap *t)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		unsigned int ma, mi;
+	} devs[] = {
+		{ "0:0", 1, 0, 0 }, { "4095:1048575", 1, 4095, 1048575 }, { "511:3", 1, 511, 3 },
+		{ "4096:0", 0, 0, 0 }, { "0:1048576", 0, 0, 0 }, { "", 0, 0, 0 }, { ":", 0, 0, 0 },
+		{ "1:", 0, 0, 0 }, { " 1:2", 0, 0, 0 }, { "1:2 ", 0, 0, 0 }, { "1:+2", 0, 0, 0 },
+		{ "0x1:2", 0, 0, 0 }, { "18446744073709551617:1", 0, 0, 0 },
+	};
+	static const struct {
+		const char *s;
+		uint32_t max;
+		int ok;
+		uint32_t v;
+	} hexes[] = {
+		{ "0x0", 0xffff, 1, 0 }, { "0XFFFF", 0xffff, 1, 0xffff },
+		{ "0xffffffff", ~0u, 1, ~0u },
+		{ "0x100000000", ~0u, 0, 0 }, { "0x", 0xffff, 0, 0 }, { "x12", 0xffff, 0, 0 },
+		{ "0x12g", 0xffff, 0, 0 }, { "0x10000", 0xffff, 0, 0 },
+	};
+	static const struct {
+		const char *s;
+		int ok;
+		long v;
+	} ints[] = {
+		{ "0", 1, 0 }, { "-1", 1, -1 }, { "1023", 1, 1023 }, { "1024", 0, 0 },
+		{ "-", 0, 0 },
+		{ "--1", 0, 0 }, { "12345678901", 0, 0 }, { "1e3", 0, 0 }, { "", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		unsigned int ma = 9, mi = 9;
+		int ret = vfiofd_sysfs_parse_dev_t(devs[i].s, &ma, &mi);
+
+		tap_check(t, devs[i].ok ? (ret == 0 && ma == devs[i].ma && mi == devs[i].mi) :
+			  ret == -EBADMSG, "dev_t '%s' %s", devs[i].s,
+			  devs[i].ok ? "ok" : "refused");
+	}
+	for (size_t i = 0; i < sizeof(hexes) / sizeof(hexes[0]); i++) {
+		uint32_t v = 7;
+		int ret = vfiofd_sysfs_parse_hex(hexes[i].s, hexes[i].max, &v);
+
+		tap_check(t, hexes[i].ok ? (ret == 0 && v == hexes[i].v) : ret == -EBADMSG,
+			  "hex '%s' %s", hexes[i].s, hexes[i].ok ? "ok" : "refused");
+	}
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		long v = 7;
+		int ret = vfiofd_sysfs_parse_int(ints[i].s, -1, 1023, &v);
+
+		tap_check(t, ints[i].ok ? (ret == 0 && v == ints[i].v) : ret == -EBADMSG,
+			  "int '%s' %s", ints[i].s, ints[i].ok ? "ok" : "refused");
+	}
+	tap_check(t, vfiofd_pci_addr_valid("0000:01:00.0") && !vfiofd_pci_addr_valid("01:00.0") &&
+		  !vfiofd_pci_addr_valid("0000:01:00.8"), "vfiofd_pci_addr_valid");
+}
+
+int
+main(void)
+{
+	struct tap t = { 0 };
+	int ret;
+
+	if (geteuid() != 0) {
+		printf("# needs root (mknod)\n");
+		return 77;
+	}
+	ret = fake_tree_create(&tree);
+	if (!tap_check(&t, ret == 0, "fake tree in %s (%s)", tree.root, strerror(-ret)))
+		return tap_done(&t);
+	test_good(&t);
+	test_cdev_defects(&t);
+	test_tree_defects(&t);
+	test_ids(&t);
+	test_numa(&t);
+	test_parsers(&t);
+	fake_tree_destroy(&tree);
+	return tap_done(&t);
+}

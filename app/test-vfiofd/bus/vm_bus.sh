@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The vfiofd bus's test-bed scenarios; runs inside the guest (scripts/vm-run.sh).
+# Usage: vm_bus.sh <test-vfiofd-bus> <test name>
+# The guest's environment names the NICs: VFIOFD_VIRTIO_BDFS (two virtio-net),
+# VFIOFD_E1000E_BDFS (one e1000e), all bound to vfio-pci. DPDK's bus/pci with
+# net_virtio and net_e1000 is loaded from the EAL's plugin directory in every run,
+# so every scenario also exercises the one-bus-per-device rule.
+set -u
+T=$1 name=$2
+read -r V1 V2 _ <<< "$VFIOFD_VIRTIO_BDFS"
+read -r E1 _ <<< "$VFIOFD_E1000E_BDFS"
+# --huge-unlink: every run gets a fresh --file-prefix; do not leave hugepage files
+EAL=(-l 0 -m 64 --huge-unlink --log-level=bus.vfiofd:info)
+fail=0
+run() {
+	echo "# \$ $*"
+	"$@" || { echo "# FAILED: $*"; fail=1; }
+}
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+bind_vfio() {
+	local d=/sys/bus/pci/devices/$1
+	echo vfio-pci > "$d/driver_override"
+	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
+	echo "$1" > /sys/bus/pci/drivers_probe
+}
+
+echo "# virtio-net: $V1 $V2, e1000e: $E1; /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+case $name in
+bus_scan_allowlist)
+	# allow-list mode is per bus: bus/pci keeps probing the others (net_virtio,
+	# net_e1000 through the VFIO group)
+	run "$T" scan --expect-devices="$V1" --expect-probed="$V1" \
+		--expect-pci-probed="$V2,$E1" --expect-iova=va --telemetry \
+		-- "${EAL[@]}" -a "vfiofd:$V1"
+	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" --telemetry \
+		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1" -a "vfiofd:$E1,ioas=private,test_key=1"
+	run "$T" scan --expect-devices="$V2" --expect-probed="$V2" \
+		-- "${EAL[@]}" --no-pci -a "bus=vfiofd,addr=$V2,intr=intx"
+	run "$T" scan --expect-devices=none --expect-probed=none \
+		-- "${EAL[@]}" --no-pci -a vfiofd:
+	# default mode: every vfio-pci device a vfiofd driver supports
+	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed="$V1,$V2,$E1" \
+		--expect-pci-probed=none --telemetry -- "${EAL[@]}"
+	run "$T" scan --expect-probed=none --expect-log="$V1: refused: named more than once" \
+		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1" -a "vfiofd:$V1,ioas=private"
+	run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
+		-- "${EAL[@]}" -a vfiofd:0000:01:00.9
+	;;
+bus_blocklist)
+	# blocked on vfiofd: left to bus/pci, which takes it
+	run "$T" scan --expect-devices="$V2,$E1" --expect-probed="$V2,$E1" \
+		--expect-pci-probed="$V1" -- "${EAL[@]}" -b "vfiofd:$V1"
+	run "$T" scan --expect-devices="$E1" --expect-probed="$E1" \
+		-- "${EAL[@]}" --no-pci -b "vfiofd:$V1" -b "vfiofd:$V2"
+	run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
+		-- "${EAL[@]}" -b "vfiofd:$V1/../../x"
+	;;
+bus_probe_remove_cycles)
+	run "$T" cycles --dev="$V1" --count=100 -- "${EAL[@]}" --no-pci -a vfiofd:
+	run "$T" cycles --dev="$E1" --count=20 -- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+bus_not_vfio_bound)
+	d=/sys/bus/pci/devices/$E1
+	echo > "$d/driver_override"
+	echo "$E1" > "$d/driver/unbind"
+	echo "$E1" > /sys/bus/pci/drivers_probe
+	drv=$(driver_of "$E1")
+	echo "# $E1 is now bound to '${drv:-nothing}'"
+	if [ -n "$drv" ]; then
+		run "$T" scan --expect-devices=none --expect-probed=none \
+			--expect-log="$E1: allow-listed, but bound to $drv, not vfio-pci" \
+			--expect-log="echo vfio-pci > /sys/bus/pci/devices/$E1/driver_override" \
+			-- "${EAL[@]}" --no-pci -a "vfiofd:$E1"
+		echo "$E1" > "$d/driver/unbind"
+	fi
+	run "$T" scan --expect-devices=none --expect-probed=none \
+		--expect-log="$E1: allow-listed, but not bound to any driver" \
+		-- "${EAL[@]}" --no-pci -a "vfiofd:$E1"
+	# not asked for: skipped quietly, the others are probed
+	run "$T" scan --expect-devices="$V1,$V2" --expect-probed="$V1,$V2" \
+		--expect-no-log="$E1: allow-listed" -- "${EAL[@]}" --no-pci
+	bind_vfio "$E1"
+	echo "# $E1 is bound to '$(driver_of "$E1")' again"
+	run "$T" scan --expect-probed="$E1" -- "${EAL[@]}" --no-pci -a "vfiofd:$E1"
+	;;
+bus_no_iommufd)
+	# a /dev with the VFIO cdevs but no iommu node (a kernel without CONFIG_IOMMUFD)
+	fake=/tmp/vfiofd-dev-no-iommu
+	mkdir -p "$fake/vfio/devices"
+	cp -a /dev/vfio/devices/. "$fake/vfio/devices/"
+	VFIOFD_DEV_ROOT=$fake run "$T" scan --expect-devices="$V1" --expect-probed=none \
+		--expect-log="$V1: cannot use $fake/iommu: No such file or directory" \
+		--expect-log="CONFIG_IOMMUFD" -- "${EAL[@]}" --no-pci -a "vfiofd:$V1"
+	# /dev/iommu that is not an iommufd
+	mount --bind /dev/null /dev/iommu
+	run "$T" scan --expect-devices="$V1" --expect-probed=none \
+		--expect-log="$V1: cannot use /dev/iommu" \
+		--expect-log="that is not an iommufd character device" \
+		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1"
+	umount /dev/iommu
+	# /dev/iommu gone altogether
+	mv /dev/iommu /dev/iommu.hidden
+	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed=none \
+		--expect-log="$V1: cannot use /dev/iommu: No such file or directory" \
+		-- "${EAL[@]}" --no-pci
+	mv /dev/iommu.hidden /dev/iommu
+	run "$T" scan --expect-probed="$V1" -- "${EAL[@]}" --no-pci -a "vfiofd:$V1"
+	;;
+bus_bar_rw_fallback)
+	run "$T" bar --dev="$V1,$E1" -- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+bus_intr_msix)
+	run "$T" intr --dev="$E1" --modes=msix,msi,intx -- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+bus_cdev_only)
+	[ ! -e /dev/vfio/vfio ] || { echo "# /dev/vfio/vfio exists: not a cdev-only kernel"; fail=1; }
+	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed="$V1,$V2,$E1" --telemetry \
+		-- "${EAL[@]}"
+	run "$T" bar --dev="$V1,$E1" -- "${EAL[@]}" --no-pci -a vfiofd:
+	run "$T" intr --dev="$E1" --modes=msix -- "${EAL[@]}" --no-pci -a vfiofd:
+	run "$T" cycles --dev="$V2" --count=10 -- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+bus_pci_coexistence)
+	run "$T" coexist --virtio="$V1,$V2" --e1000e="$E1" -- "${EAL[@]}"
+	# allow-listed on both buses: vfiofd refuses it, bus/pci drives it
+	run "$T" scan --expect-devices="$V1" --expect-probed=none --expect-pci-probed="$V1" \
+		--expect-log="allow-listed on both bus pci and bus vfiofd" \
+		-- "${EAL[@]}" -a "vfiofd:$V1" -a "$V1"
+	# allow-listed on bus/pci only: vfiofd leaves it and takes the others
+	run "$T" scan --expect-probed="$V2,$E1" --expect-pci-probed="$V1" \
+		--expect-log="$V1: allow-listed on bus pci, left to it" -- "${EAL[@]}" -a "$V1"
+	# (the EAL refuses -a and -b together, whatever the buses: no "-b BDF -a vfiofd:BDF")
+	# the user's -b on bus/pci is kept; -b on vfiofd leaves a device to bus/pci
+	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" \
+		--expect-pci-probed="$V2" -- "${EAL[@]}" -b "$V1" -b "vfiofd:$V2"
+	;;
+bus_bad_devargs)
+	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
+	# on the command line: the EAL refuses bad names, the bus refuses bad options
+	for a in "vfiofd:$V1,ioas=public|bad value 'public' for 'ioas'" \
+		 "vfiofd:$V1,nosuchkey=1|unknown devargs key 'nosuchkey'" \
+		 "vfiofd:$V1,intr=%n%n|forbidden character '%'" \
+		 "vfiofd:$V1,ioas=private,ioas=private|duplicate key 'ioas'"; do
+		run "$T" scan --expect-probed=none --expect-log="${a#*|}" \
+			-- "${EAL[@]}" --no-pci -a "${a%%|*}"
+	done
+	for a in "vfiofd:$V1.1" "vfiofd:%s%s%s%s" "vfiofd:../../../dev/mem"; do
+		run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
+			-- "${EAL[@]}" --no-pci -a "$a"
+	done
+	;;
+*)
+	echo "unknown test $name"
+	exit 2
+	;;
+esac
+exit $fail

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals of the vfiofd bus, shared by its files:
+ *   vfiofd_common.c    bus operations, driver/device lists, probe and remove
+ *   vfiofd_params.c    devargs: names, options, allow/block lists, dev_iterate
+ *   linux/vfiofd_scan.c  the sysfs scan
+ *   vfiofd_claim.c     coexistence with bus/pci
+ *   vfiofd_device.c    the per-device VFIO/iommufd setup and teardown
+ *   vfiofd_regions.c   BAR mapping and region/config accessors
+ *   vfiofd_intr.c      interrupt handle, SET_IRQS, request notifier
+ *   vfiofd_telemetry.c /vfiofd/list and /vfiofd/info
+ */
+
+#ifndef VFIOFD_PRIVATE_H
+#define VFIOFD_PRIVATE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <bus_driver.h>
+#include <rte_devargs.h>
+#include <rte_log.h>
+
+#include <linux/vfio.h>
+
+#include "bus_vfiofd_driver.h"
+#include "vfiofd_devargs.h"
+#include "vfiofd_layout.h"
+
+extern int vfiofd_logtype;
+
+#define VFIOFD_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vfiofd_logtype, "vfiofd: " fmt "\n", ##__VA_ARGS__)
+/* One line naming the device: every message about a device goes through this. */
+#define VFIOFD_DEV_LOG(level, d, fmt, ...) \
+	VFIOFD_LOG(level, "%s: " fmt, (d)->pub.name, ##__VA_ARGS__)
+
+/* Environment variables that redirect the sysfs and /dev roots (host tests). */
+#define VFIOFD_ENV_SYSFS "VFIOFD_SYSFS_PCI_DEVICES"
+#define VFIOFD_ENV_DEV "VFIOFD_DEV_ROOT"
+
+/* Most mmap areas a region can have (sparse areas, split around the MSI-X table). */
+#define VFIOFD_MAX_AREAS 16
+
+/* Where a device stands with respect to bus/pci. */
+enum vfiofd_claim_state {
+	VFIOFD_CLAIM_NONE = 0,  /* not claimed (no driver of ours wants it, or no bus/pci) */
+	VFIOFD_CLAIM_HELD,      /* bus/pci is told to leave it alone (a blocked devargs) */
+	VFIOFD_CLAIM_PCI_ALLOWED, /* the user allow-listed it on bus/pci: we leave it */
+	VFIOFD_CLAIM_CONFLICT,  /* allow-listed on both buses: refused */
+	VFIOFD_CLAIM_PCI_PROBED, /* bus/pci already drives it: refused */
+};
+
+/* Private per-region state. */
+struct vfiofd_region_priv {
+	struct vfio_region_info *info;  /* REGION_INFO (malloc'ed), NULL if none */
+	struct vfiofd_area areas[VFIOFD_MAX_AREAS]; /* what is mmap'ed, region-relative */
+	unsigned int n_areas;
+	size_t map_len;                 /* length of the reservation at pub addr */
+};
+
+/* A device: the public part first, the bus's state after it. */
+struct vfiofd_device {
+	struct rte_vfiofd_device pub;
+
+	/* From the scan. */
+	char cdev_path[PATH_MAX];
+	char cdev_name[32];
+	unsigned int cdev_major, cdev_minor;
+	struct vfiofd_options opts;
+	int opts_err;                   /* < 0: the devargs are refused, see opts_errmsg */
+	char opts_errmsg[288];
+	bool check_driver_keys;         /* legacy devargs: driver keys are validated */
+	enum vfiofd_claim_state claim;
+
+	/* From probe; each field has a "nothing" value so teardown can run at any point. */
+	int devfd;                      /* -1 */
+	bool mem_ref;                   /* holds a reference on librte_iommufd_mem */
+	uint32_t devid;                 /* iommufd device id */
+	uint32_t ioas_id;
+	uint32_t hwpt_id;
+	bool ioas_private;              /* ioas_id was created for this device */
+	bool attached;
+	struct vfio_device_info info;
+	struct vfio_region_info *cfg_info;
+	struct vfiofd_region_priv regions[RTE_VFIOFD_NUM_BARS];
+	struct vfiofd_msix_loc msix;
+	bool has_msix;
+	bool do_reset;                  /* reset at probe/remove */
+	uint32_t intr_index;            /* VFIO_PCI_*_IRQ_INDEX, VFIO_PCI_NUM_IRQS: none */
+	int intr_efd;                   /* eventfd of vector 0, -1 */
+	bool intr_enabled;
+	struct rte_intr_handle *req_handle; /* request notifier, NULL */
+	uint64_t req_count;             /* requests received (hot-unplug) */
+};
+
+#define VFIOFD_DEV(pubdev) container_of(pubdev, struct vfiofd_device, pub)
+
+/* The bus. */
+struct vfiofd_bus {
+	struct rte_bus bus;
+	RTE_TAILQ_HEAD(, rte_vfiofd_device) device_list;
+	RTE_TAILQ_HEAD(, rte_vfiofd_driver) driver_list;
+	/* Allow-listed devices the last scan could not use (for the probe result). */
+	unsigned int scan_refused;
+	/* Set when the EAL's initial probe has run: later scans are hotplug rescans. */
+	bool init_done;
+};
+
+extern struct vfiofd_bus vfiofd_bus;
+
+/*
+ * Serialises the device list and device state between the EAL thread (scan, probe,
+ * remove) and the telemetry thread. Driver callbacks run without it held.
+ */
+extern pthread_mutex_t vfiofd_lock;
+
+#define FOREACH_VFIOFD_DEVICE(d) TAILQ_FOREACH(d, &vfiofd_bus.device_list, next)
+#define FOREACH_VFIOFD_DRIVER(drv) TAILQ_FOREACH(drv, &vfiofd_bus.driver_list, next)
+
+/* vfiofd_common.c */
+bool vfiofd_match(const struct rte_vfiofd_driver *drv, const struct rte_vfiofd_device *dev);
+bool vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev);
+struct vfiofd_device *vfiofd_find_by_name(const char *name);
+void vfiofd_insert_device(struct vfiofd_device *d);
+void vfiofd_free_device(struct vfiofd_device *d);
+
+/* vfiofd_params.c */
+int vfiofd_parse(const char *name, void *addr);
+int vfiofd_devargs_parse(struct rte_devargs *da);
+void vfiofd_devargs_normalize(void);
+struct rte_devargs *vfiofd_devargs_lookup(const char *name);
+bool vfiofd_ignored(const char *name, const struct rte_devargs *da);
+bool vfiofd_allowed_explicitly(const struct rte_devargs *da);
+void vfiofd_load_options(struct vfiofd_device *d);
+int vfiofd_check_driver_keys(struct vfiofd_device *d, const struct rte_vfiofd_driver *drv);
+void *vfiofd_dev_iterate(const void *start, const char *str,
+			 const struct rte_dev_iterator *it);
+
+/* linux/vfiofd_scan.c */
+int vfiofd_scan(void);
+const char *vfiofd_sysfs_root(void);
+const char *vfiofd_dev_root(void);
+
+/* vfiofd_claim.c */
+void vfiofd_claim(struct vfiofd_device *d, bool explicit);
+int vfiofd_claim_check(struct vfiofd_device *d);
+const char *vfiofd_claim_str(enum vfiofd_claim_state s);
+
+/* vfiofd_device.c */
+void vfiofd_dev_init_state(struct vfiofd_device *d);
+int vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags);
+void vfiofd_dev_close(struct vfiofd_device *d);
+
+/* vfiofd_regions.c */
+int vfiofd_regions_setup(struct vfiofd_device *d);
+void vfiofd_regions_teardown(struct vfiofd_device *d);
+int vfiofd_config_update16(struct vfiofd_device *d, uint64_t off, uint16_t set,
+			   uint16_t clear);
+
+/* vfiofd_intr.c */
+int vfiofd_intr_setup(struct vfiofd_device *d);
+void vfiofd_intr_teardown(struct vfiofd_device *d);
+int vfiofd_req_setup(struct vfiofd_device *d);
+void vfiofd_req_teardown(struct vfiofd_device *d);
+const char *vfiofd_intr_index_str(uint32_t index);
+
+#endif /* VFIOFD_PRIVATE_H */

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The vfiofd bus: registration, driver and device lists, and the operations the EAL
+ * calls (scan is in linux/vfiofd_scan.c, name and devargs parsing in
+ * vfiofd_params.c). Probe and remove only orchestrate; the per-device work is in
+ * vfiofd_device.c.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bus_driver.h>
+#include <dev_driver.h>
+#include <rte_common.h>
+#include <rte_devargs.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+
+#include "rte_iommufd_mem.h"
+#include "private.h"
+
+RTE_LOG_REGISTER(vfiofd_logtype, bus.vfiofd, NOTICE);
+
+pthread_mutex_t vfiofd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+rte_vfiofd_register(struct rte_vfiofd_driver *driver)
+{
+	TAILQ_INSERT_TAIL(&vfiofd_bus.driver_list, driver, next);
+}
+
+void
+rte_vfiofd_unregister(struct rte_vfiofd_driver *driver)
+{
+	TAILQ_REMOVE(&vfiofd_bus.driver_list, driver, next);
+}
+
+/* Same rules as bus/pci's id tables: exact value or the field's wildcard. */
+bool
+vfiofd_match(const struct rte_vfiofd_driver *drv, const struct rte_vfiofd_device *dev)
+{
+	const struct rte_pci_id *id;
+
+	if (drv->id_table == NULL)
+		return false;
+	for (id = drv->id_table; id->vendor_id != 0; id++) {
+		if (id->vendor_id != dev->id.vendor_id && id->vendor_id != RTE_PCI_ANY_ID)
+			continue;
+		if (id->device_id != dev->id.device_id && id->device_id != RTE_PCI_ANY_ID)
+			continue;
+		if (id->subsystem_vendor_id != dev->id.subsystem_vendor_id &&
+		    id->subsystem_vendor_id != RTE_PCI_ANY_ID)
+			continue;
+		if (id->subsystem_device_id != dev->id.subsystem_device_id &&
+		    id->subsystem_device_id != RTE_PCI_ANY_ID)
+			continue;
+		if (id->class_id != dev->id.class_id && id->class_id != RTE_CLASS_ANY_ID)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+bool
+vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev)
+{
+	struct rte_vfiofd_driver *drv;
+
+	FOREACH_VFIOFD_DRIVER(drv)
+		if (vfiofd_match(drv, dev))
+			return true;
+	return false;
+}
+
+struct vfiofd_device *
+vfiofd_find_by_name(const char *name)
+{
+	struct rte_vfiofd_device *dev;
+
+	FOREACH_VFIOFD_DEVICE(dev)
+		if (strcmp(dev->name, name) == 0)
+			return VFIOFD_DEV(dev);
+	return NULL;
+}
+
+/* Keep the list sorted by PCI address, as bus/pci does: probe order is predictable. */
+void
+vfiofd_insert_device(struct vfiofd_device *d)
+{
+	struct rte_vfiofd_device *dev;
+
+	pthread_mutex_lock(&vfiofd_lock);
+	FOREACH_VFIOFD_DEVICE(dev) {
+		if (strcmp(dev->name, d->pub.name) > 0) {
+			TAILQ_INSERT_BEFORE(dev, &d->pub, next);
+			pthread_mutex_unlock(&vfiofd_lock);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(&vfiofd_bus.device_list, &d->pub, next);
+	pthread_mutex_unlock(&vfiofd_lock);
+}
+
+static void
+vfiofd_unlink_device(struct vfiofd_device *d)
+{
+	pthread_mutex_lock(&vfiofd_lock);
+	TAILQ_REMOVE(&vfiofd_bus.device_list, &d->pub, next);
+	pthread_mutex_unlock(&vfiofd_lock);
+}
+
+void
+vfiofd_free_device(struct vfiofd_device *d)
+{
+	free(d);
+}
+
+/*
+ * Probe @d with @drv: 1 if the driver does not take it, 0 when probed, < 0 on error
+ * (logged here or below, always naming the device).
+ */
+static int
+vfiofd_probe_one(struct rte_vfiofd_driver *drv, struct vfiofd_device *d)
+{
+	int ret;
+
+	if (!vfiofd_match(drv, &d->pub))
+		return 1;
+	if (rte_dev_is_probed(&d->pub.device))
+		return -EEXIST;
+	ret = vfiofd_check_driver_keys(d, drv);
+	if (ret != 0)
+		return ret;
+	ret = vfiofd_claim_check(d);
+	if (ret != 0)
+		return ret;
+
+	pthread_mutex_lock(&vfiofd_lock);
+	ret = vfiofd_dev_open(d, drv->drv_flags);
+	if (ret == 0)
+		d->pub.driver = drv;
+	pthread_mutex_unlock(&vfiofd_lock);
+	if (ret != 0)
+		return ret;
+
+	VFIOFD_DEV_LOG(INFO, d, "probing with driver %s", drv->driver.name);
+	ret = drv->probe(drv, &d->pub);
+	pthread_mutex_lock(&vfiofd_lock);
+	if (ret == 0) {
+		d->pub.device.driver = &drv->driver;
+	} else {
+		d->pub.driver = NULL;
+		vfiofd_dev_close(d);
+	}
+	pthread_mutex_unlock(&vfiofd_lock);
+	if (ret < 0)
+		VFIOFD_DEV_LOG(ERR, d, "driver %s failed to probe it (%s)", drv->driver.name,
+			       strerror(-ret));
+	return ret;
+}
+
+/* 0 probed, 1 no driver for it, < 0 error. */
+static int
+vfiofd_probe_all_drivers(struct vfiofd_device *d)
+{
+	struct rte_vfiofd_driver *drv;
+	int ret;
+
+	if (d->opts_err != 0) {
+		VFIOFD_DEV_LOG(ERR, d, "refused: %s", d->opts_errmsg);
+		return d->opts_err;
+	}
+	FOREACH_VFIOFD_DRIVER(drv) {
+		ret = vfiofd_probe_one(drv, d);
+		if (ret <= 0)
+			return ret;
+	}
+	if (vfiofd_allowed_explicitly(d->pub.device.devargs))
+		VFIOFD_DEV_LOG(WARNING, d,
+			       "allow-listed, but no vfiofd driver supports %04x:%04x",
+			       d->pub.id.vendor_id, d->pub.id.device_id);
+	return 1;
+}
+
+/* The EAL's probe at init: every device the scan kept. */
+static int
+vfiofd_probe(void)
+{
+	struct rte_vfiofd_device *dev;
+	unsigned int tried = 0, failed = 0, refused_explicit = 0;
+
+	FOREACH_VFIOFD_DEVICE(dev) {
+		struct vfiofd_device *d = VFIOFD_DEV(dev);
+		int ret;
+
+		if (rte_dev_is_probed(&dev->device))
+			continue;
+		tried++;
+		ret = vfiofd_probe_all_drivers(d);
+		if (ret < 0 && ret != -EEXIST) {
+			failed++;
+			if (vfiofd_allowed_explicitly(dev->device.devargs))
+				refused_explicit++;
+			rte_errno = -ret;
+		}
+	}
+	vfiofd_bus.init_done = true;
+	/*
+	 * Fail (the EAL logs it and goes on) when the user named a device that could not
+	 * be used, or when every device failed; a device no driver wants is no failure.
+	 */
+	if (refused_explicit + vfiofd_bus.scan_refused > 0 || (tried > 0 && failed == tried))
+		return -1;
+	return 0;
+}
+
+/* Undo a successful probe; the device stays on the bus. */
+static int
+vfiofd_remove_dev(struct vfiofd_device *d)
+{
+	struct rte_vfiofd_driver *drv = d->pub.driver;
+	int ret;
+
+	if (drv == NULL)
+		return 0;
+	if (drv->remove != NULL) {
+		ret = drv->remove(&d->pub);
+		if (ret < 0) {
+			VFIOFD_DEV_LOG(ERR, d, "driver %s failed to remove it (%s)",
+				       drv->driver.name, strerror(-ret));
+			return ret;
+		}
+	}
+	pthread_mutex_lock(&vfiofd_lock);
+	d->pub.driver = NULL;
+	d->pub.device.driver = NULL;
+	vfiofd_dev_close(d);
+	pthread_mutex_unlock(&vfiofd_lock);
+	VFIOFD_DEV_LOG(INFO, d, "removed from driver %s", drv->driver.name);
+	return 0;
+}
+
+static struct rte_device *
+vfiofd_find_device(const struct rte_device *start, rte_dev_cmp_t cmp, const void *data)
+{
+	const struct rte_vfiofd_device *dev;
+
+	if (start != NULL)
+		dev = TAILQ_NEXT(RTE_DEV_TO_VFIOFD_CONST(start), next);
+	else
+		dev = TAILQ_FIRST(&vfiofd_bus.device_list);
+	for (; dev != NULL; dev = TAILQ_NEXT(dev, next))
+		if (cmp(&dev->device, data) == 0)
+			return (struct rte_device *)(uintptr_t)&dev->device;
+	return NULL;
+}
+
+/* Hotplug attach (rte_dev_probe): the EAL has just rescanned. */
+static int
+vfiofd_plug(struct rte_device *dev)
+{
+	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
+	int ret = vfiofd_probe_all_drivers(d);
+
+	if (ret < 0)
+		rte_errno = -ret;
+	return ret;
+}
+
+/* Hotplug detach (rte_dev_remove): remove, then forget the device and its devargs. */
+static int
+vfiofd_unplug(struct rte_device *dev)
+{
+	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
+	int ret = vfiofd_remove_dev(d);
+
+	if (ret != 0) {
+		rte_errno = -ret;
+		return ret;
+	}
+	vfiofd_unlink_device(d);
+	if (dev->devargs != NULL)
+		rte_devargs_remove(dev->devargs);
+	vfiofd_free_device(d);
+	return 0;
+}
+
+/* rte_dev_dma_map(): the memory library maps for every IOAS, i.e. every device. */
+static int
+vfiofd_dma_map(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
+{
+	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
+	int ret;
+
+	if (!d->mem_ref) {
+		VFIOFD_DEV_LOG(ERR, d, "DMA map refused: the device is not probed");
+		rte_errno = EINVAL;
+		return -1;
+	}
+	ret = rte_iommufd_mem_dma_map(addr, iova, len);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "DMA map of %zu bytes at %p (IOVA 0x%" PRIx64 ") failed: %s",
+			       len, addr, iova, strerror(-ret));
+		rte_errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
+{
+	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
+	int ret;
+
+	if (!d->mem_ref) {
+		VFIOFD_DEV_LOG(ERR, d, "DMA unmap refused: the device is not probed");
+		rte_errno = EINVAL;
+		return -1;
+	}
+	ret = rte_iommufd_mem_dma_unmap(addr, iova, len);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "DMA unmap of %zu bytes at %p (IOVA 0x%" PRIx64
+			       ") failed: %s", len, addr, iova, strerror(-ret));
+		rte_errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * iommufd maps DPDK memory at IOVA == VA. Say so only when the bus has a device some
+ * driver of ours will take, so that merely loading the plugin does not force the
+ * IOVA mode of a process that drives nothing through vfiofd.
+ */
+static enum rte_iova_mode
+vfiofd_get_iommu_class(void)
+{
+	struct rte_vfiofd_device *dev;
+
+	FOREACH_VFIOFD_DEVICE(dev)
+		if (vfiofd_any_driver_matches(dev))
+			return RTE_IOVA_VA;
+	return RTE_IOVA_DC;
+}
+
+/* rte_eal_cleanup(): remove every probed device, forget every device. */
+static int
+vfiofd_cleanup(void)
+{
+	struct rte_vfiofd_device *dev, *tmp;
+	int err = 0;
+
+	RTE_TAILQ_FOREACH_SAFE(dev, &vfiofd_bus.device_list, next, tmp) {
+		struct vfiofd_device *d = VFIOFD_DEV(dev);
+
+		if (vfiofd_remove_dev(d) != 0) {
+			/* the driver refused: still release what the bus holds */
+			pthread_mutex_lock(&vfiofd_lock);
+			d->pub.driver = NULL;
+			d->pub.device.driver = NULL;
+			vfiofd_dev_close(d);
+			pthread_mutex_unlock(&vfiofd_lock);
+			err = -1;
+		}
+		vfiofd_unlink_device(d);
+		vfiofd_free_device(d);
+	}
+	return err;
+}
+
+struct vfiofd_bus vfiofd_bus = {
+	.bus = {
+		.scan = vfiofd_scan,
+		.probe = vfiofd_probe,
+		.find_device = vfiofd_find_device,
+		.plug = vfiofd_plug,
+		.unplug = vfiofd_unplug,
+		.parse = vfiofd_parse,
+		.devargs_parse = vfiofd_devargs_parse,
+		.dma_map = vfiofd_dma_map,
+		.dma_unmap = vfiofd_dma_unmap,
+		.get_iommu_class = vfiofd_get_iommu_class,
+		.dev_iterate = vfiofd_dev_iterate,
+		.cleanup = vfiofd_cleanup,
+	},
+	.device_list = TAILQ_HEAD_INITIALIZER(vfiofd_bus.device_list),
+	.driver_list = TAILQ_HEAD_INITIALIZER(vfiofd_bus.driver_list),
+};
+
+RTE_REGISTER_BUS(vfiofd, vfiofd_bus.bus);
