@@ -4,11 +4,13 @@
 #   make bench  set up, then run the benchmarks (BENCH/RATIO lines)
 #   make vm PROFILE=iommu CMD='uname -a'   run a command in the test bed
 #   make setup  only set up (packages, DPDK, guest kernels, build)
+#   make test-newer  also build the newer guest kernel (sid's linux-source) and run the
+#               tests of post-6.12 kernel features on it
 SHELL := /bin/bash
 PROFILE ?= iommu
 CMD ?= uname -a
 
-.PHONY: all setup build run test bench vm clean
+.PHONY: all setup build run test test-newer bench vm clean
 
 all: build
 
@@ -23,6 +25,10 @@ run: setup
 
 test: setup
 	@bash scripts/run-tests.sh
+
+test-newer: setup
+	@bash scripts/build-kernel.sh newer
+	@bash scripts/run-tests.sh --suite vm-newer
 
 bench: setup
 	@bash scripts/run-bench.sh

@@ -3,9 +3,11 @@
 #   default   = tinyconfig + config/kernel/vfiofd.config
 #   cdev-only = the same + config/kernel/cdev-only.config (VFIO_GROUP=n)
 # and install the 6.12 uAPI headers (iommufd.h, vfio.h; bookworm's are 6.1).
+# Optional, only when asked for: newer = the default configuration on the newest
+# linux-source sid carries (scripts/fetch-newer-kernel.sh), for post-6.12 features.
 # Each kernel is cached under $VFIOFD_CACHE/kernel keyed on the source version and the
 # fragments; every option of the fragments is checked in the final .config.
-# Usage: build-kernel.sh [default|cdev-only ...]   (no argument: both)
+# Usage: build-kernel.sh [default|cdev-only|newer ...]   (no argument: default, cdev-only)
 #        build-kernel.sh --check-config OUTDIR FRAGMENT...
 #   (configure only, into OUTDIR, and check the fragments: what setup does before a build)
 set -euo pipefail
@@ -13,14 +15,25 @@ set -euo pipefail
 
 K=$VFIOFD_CACHE/kernel
 CFG=$VFIOFD_TOP/config/kernel
-TARBALL=/usr/src/linux-source-$KERNEL_VERSION_SERIES.tar.xz
 # Options without which vfiofd cannot work at all, checked whatever the fragment says.
 REQUIRED="IOMMUFD:/dev/iommu VFIO_DEVICE_CDEV:/dev/vfio/devices/vfioN VFIO_PCI:the-vfio-pci-driver INTEL_IOMMU:the-emulated-IOMMU IRQ_REMAP:BIND_IOMMUFD-without-unsafe-interrupts HUGETLBFS:DPDK-hugepages"
 
 check_cache_dir "$VFIOFD_CACHE"
-[ -f "$TARBALL" ] || die "$TARBALL missing: install linux-source-$KERNEL_VERSION_SERIES (scripts/setup-packages.sh)"
-pkgver=$(dpkg-query -W -f='${Version}' linux-source-$KERNEL_VERSION_SERIES)
-SRC=$K/linux-source-$pkgver
+
+# Select the kernel source: TARBALL, its version (pkgver) and where it is extracted.
+use_source() { # $1 = bookworm | newer
+	if [ "$1" = newer ]; then
+		TARBALL=$(bash "$VFIOFD_TOP/scripts/fetch-newer-kernel.sh")
+		pkgver=$(basename "$(dirname "$(dirname "$(dirname "$TARBALL")")")")
+		pkgver=${pkgver#linux-source-}
+	else
+		TARBALL=/usr/src/linux-source-$KERNEL_VERSION_SERIES.tar.xz
+		[ -f "$TARBALL" ] || die "$TARBALL missing: install linux-source-$KERNEL_VERSION_SERIES (scripts/setup-packages.sh)"
+		pkgver=$(dpkg-query -W -f='${Version}' linux-source-$KERNEL_VERSION_SERIES)
+	fi
+	SRC=$K/linux-source-$pkgver
+}
+use_source bookworm
 
 extract_source() {
 	[ -f "$SRC/.extracted" ] && return 0
@@ -78,7 +91,9 @@ configure() {
 
 build_one() { # $1 = flavour
 	local flavour=$1 frags=("$CFG/vfiofd.config") out
+	if [ "$flavour" = newer ]; then use_source newer; else use_source bookworm; fi
 	[ "$flavour" = cdev-only ] && frags+=("$CFG/cdev-only.config")
+	[ "$flavour" = newer ] && frags+=("$CFG/newer.config")
 	out=$K/build-$flavour
 	local key
 	# bump the trailing tag when this script changes how a kernel is built
@@ -91,7 +106,7 @@ build_one() { # $1 = flavour
 	rm -f "$out/.stamp"
 	# The cdev-only kernel differs from the default one in a handful of VFIO files: start
 	# from a copy of the default build so kbuild only recompiles what the options touch.
-	if [ "$flavour" != default ] && [ -f "$K/build-default/.stamp" ] && [ ! -d "$out" ]; then
+	if [ "$flavour" = cdev-only ] && [ -f "$K/build-default/.stamp" ] && [ ! -d "$out" ]; then
 		cp -a "$K/build-default" "$out"
 	fi
 	log "configuring kernel $flavour (tinyconfig + ${frags[*]##*/})"
@@ -129,5 +144,5 @@ flavours=("$@")
 [ ${#flavours[@]} -gt 0 ] || flavours=(default cdev-only)
 install_headers
 for f in "${flavours[@]}"; do
-	case "$f" in default|cdev-only) build_one "$f" ;; *) die "unknown kernel flavour '$f' (default, cdev-only)";; esac
+	case "$f" in default|cdev-only|newer) build_one "$f" ;; *) die "unknown kernel flavour '$f' (default, cdev-only, newer)";; esac
 done

@@ -14,24 +14,6 @@ PKGS_BACKPORTS="qemu-system-x86"
 
 SRC_FILE=/etc/apt/sources.list.d/vfiofd-bookworm.sources
 
-# The mirror and keyring of the machine's own bookworm source: we never name a host.
-mirror_of() { # $1 = suite to look for
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk -v suite="$1" '
-			/^$/ { if (hit && uri != "") { print uri " " key; exit } hit = 0; uri = ""; key = "" }
-			/^Types:/ && $0 ~ / deb( |$)/ { deb = 1 }
-			/^URIs:/ { uri = $2 }
-			/^Signed-By:/ { key = $2 }
-			/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
-			END { if (hit && uri != "") print uri " " key }' "$f"
-	done | head -n 1
-	if [ -f /etc/apt/sources.list ]; then
-		awk -v suite="$1" '$1 == "deb" && $3 == suite { print $2; exit }' /etc/apt/sources.list
-	fi
-}
-
 write_sources() {
 	local main sec uri key suri skey
 	main=$(mirror_of bookworm | head -n 1)

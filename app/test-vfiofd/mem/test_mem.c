@@ -11,6 +11,7 @@
  *   test-vfiofd-mem extmem        memory outside the allowed IOVA ranges (an external
  *                                 heap in the MSI window) placed elsewhere and
  *                                 translated; rte_extmem_register + dma_map/unmap
+ *   test-vfiofd-mem mapfile       IOMMU_IOAS_MAP_FILE on a 6.13+ kernel (profile newer)
  *   test-vfiofd-mem memlock       RLIMIT_MEMLOCK too low: a clear error, nothing pinned
  *   test-vfiofd-mem noiommu       no-IOMMU mode: IOVA = PA (checked against pagemap)
  *   test-vfiofd-mem noiommu-refused  no-IOMMU asked for where the kernel forbids it
@@ -308,6 +309,62 @@ fini:
 	tap_check(&t, rte_eal_cleanup() == 0, "rte_eal_cleanup");
 	tap_check(&t, vm_pin_kb() == 0 && fds_open_to("/dev/iommu") == 0,
 		  "after rte_eal_cleanup: VmPin 0, no iommufd");
+	return tap_done(&t);
+}
+
+/* ---- mapfile ---- */
+
+/*
+ * IOMMU_IOAS_MAP_FILE (Linux 6.13+): with --single-file-segments and
+ * --match-allocations a heap expansion is one area backed by one hugetlbfs file, which
+ * the library must map from the file, in one call. Run on a 6.13+ guest ("newer").
+ */
+static int
+cmd_mapfile(void)
+{
+	char *argv[] = {
+		"test-vfiofd-mem", "--no-pci", "-l", "0", "--iova-mode", "va",
+		"--file-prefix", "vfiofd-mapfile", "--log-level", "lib.iommufd_mem:info",
+		"--single-file-segments", "--match-allocations", NULL,
+	};
+	struct rte_iommufd_mem_stats st0, st1, st2;
+	struct attached_dev dev;
+	size_t len = 64u << 20;
+	uint64_t iova;
+	void *p;
+	int ret;
+
+	ret = rte_eal_init(RTE_DIM(argv) - 1, argv);
+	if (!tap_check(&t, ret >= 0, "EAL up with --single-file-segments --match-allocations"))
+		return tap_done(&t);
+	probe_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_POPULATE, -1, 0);
+	ret = rte_iommufd_mem_init(&(struct rte_iommufd_mem_conf){ .match_allocations = true });
+	if (ret == 0)
+		ret = attach_first_device(&dev);
+	if (ret == 0)
+		ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	if (!tap_check(&t, ret == 0, "iommufd_mem up, device attached (%s)", strerror(-ret)))
+		return tap_done(&t);
+	rte_iommufd_mem_stats_get(&st0);
+	p = rte_malloc("mapfile", len, RTE_PGSIZE_2M);
+	rte_iommufd_mem_stats_get(&st1);
+	tap_diag("map ioctls %" PRIu64 " (of which MAP_FILE %" PRIu64 ") for the allocation",
+		 st1.map_calls - st0.map_calls, st1.map_file_calls - st0.map_file_calls);
+	tap_check(&t, p != NULL && st1.map_calls - st0.map_calls == 1 &&
+		  st1.map_file_calls - st0.map_file_calls == 1,
+		  "64 MiB allocation mapped from its hugetlbfs file with one IOMMU_IOAS_MAP_FILE");
+	iova = p != NULL ? rte_iommufd_mem_va2iova(p) : RTE_BAD_IOVA;
+	tap_check(&t, iova == (uintptr_t)p && iova_mapped(iova) == 1 &&
+		  iova_mapped(iova + len - 4096) == 1, "the kernel holds it at IOVA == VA");
+	rte_free(p);
+	rte_iommufd_mem_stats_get(&st2);
+	tap_check(&t, iova_mapped(iova) == 0 && st2.mapped_bytes == st0.mapped_bytes,
+		  "freed: unmapped exactly");
+	detach_device(&dev);
+	rte_iommufd_mem_fini();
+	tap_check(&t, fds_open_to("/dev/iommu") == 0, "no iommufd left open");
+	rte_eal_cleanup();
 	return tap_done(&t);
 }
 
@@ -628,6 +685,8 @@ main(int argc, char **argv)
 		return cmd_memlock();
 	if (argc >= 2 && strcmp(argv[1], "extmem") == 0)
 		return cmd_extmem();
+	if (argc >= 2 && strcmp(argv[1], "mapfile") == 0)
+		return cmd_mapfile();
 	if (argc >= 2 && strcmp(argv[1], "noiommu") == 0)
 		return cmd_noiommu();
 	if (argc >= 2 && strcmp(argv[1], "noiommu-refused") == 0)
@@ -636,7 +695,7 @@ main(int argc, char **argv)
 		return bench_register(strcmp(argv[2], "dpdk") == 0, strcmp(argv[3], "prealloc") == 0,
 				      argc - 3, argv + 3);
 	}
-	fprintf(stderr, "usage: %s register|register-match|extmem|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
+	fprintf(stderr, "usage: %s register|register-match|extmem|mapfile|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
 		argv[0]);
 	return 2;
 }
