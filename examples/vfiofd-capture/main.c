@@ -46,13 +46,17 @@ static int
 port_start(uint16_t port, struct rte_mempool *mp)
 {
 	struct rte_eth_conf conf = { 0 };
+	uint16_t nb_rx = RX_DESC, nb_tx = RX_DESC;
 	int ret;
 
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	/* the device says how long its rings can be (virtio-net: 256 by default) */
 	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(port, 0, RX_DESC, rte_eth_dev_socket_id(port), NULL, mp);
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx);
 	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(port, 0, RX_DESC, rte_eth_dev_socket_id(port), NULL);
+		ret = rte_eth_rx_queue_setup(port, 0, nb_rx, rte_eth_dev_socket_id(port), NULL, mp);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(port, 0, nb_tx, rte_eth_dev_socket_id(port), NULL);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	if (ret == 0)

@@ -69,6 +69,7 @@ send_file(int argc, char **argv)
 	const u_char *data;
 	struct rte_mempool *mp;
 	unsigned int sent = 0, gap_us = 200;
+	uint16_t nb_rx = 512, nb_tx = 512;
 	pcap_t *p;
 	int ret = rte_eal_init(argc, argv);
 
@@ -89,9 +90,11 @@ send_file(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "no mbuf pool or no port 0\n");
 	ret = rte_eth_dev_configure(0, 1, 1, &conf);
 	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(0, 0, 512, rte_socket_id(), NULL, mp);
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(0, &nb_rx, &nb_tx);
 	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(0, 0, 512, rte_socket_id(), NULL);
+		ret = rte_eth_rx_queue_setup(0, 0, nb_rx, rte_socket_id(), NULL, mp);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(0, 0, nb_tx, rte_socket_id(), NULL);
 	if (ret == 0)
 		ret = rte_eth_dev_start(0);
 	if (ret < 0)
