@@ -28,4 +28,42 @@ if bash "$S/vm-run.sh" --timeout 400 iommu "bash $S/guest/testpmd-fwd.sh --path 
 else
 	echo "testpmd benchmark failed: see $out"; tail -n 20 "$out"; rc=1
 fi
+# net_vfiofd_virtio (vfiofd bus: VFIO cdev + iommufd) against DPDK's own net_virtio
+# (bus/pci: VFIO group + type1), testpmd io forwarding between the two virtio NICs:
+# both in the same boot, alternated run by run (the order flips each round), medians.
+# Then the cdev-only kernel, where DPDK's own path cannot run at all.
+pmd_bench=$VFIOFD_TOP/app/test-vfiofd/pmd/vm_pmd_bench.sh
+out=$B/bench-pmd.log
+if bash "$S/vm-run.sh" --timeout 1500 iommu \
+	"bash $pmd_bench --rounds 5 --seconds 15 vfiofd pci" > "$out" 2>&1; then
+	grep -E '^(RUN|MEDIAN) ' "$out" | sed 's/^/# /'
+	awk '/^MEDIAN vfiofd / { v = $3 } /^MEDIAN pci / { p = $3 }
+		END {
+			if (v == "" || p == "" || p + 0 == 0) exit 1
+			printf "BENCH testpmd_io_mpps_vfiofd %s Mpps\n", v
+			printf "BENCH testpmd_io_mpps_dpdk_pci %s Mpps\n", p
+			printf "RATIO testpmd_io_mpps_vs_dpdk_pci %.3f\n", v / p
+		}' "$out" || { echo "vfiofd PMD benchmark: no medians, see $out"; rc=1; }
+else
+	echo "vfiofd PMD benchmark failed: see $out"; tail -n 20 "$out"; rc=1
+fi
+out=$B/bench-pmd-cdev-only.log
+if bash "$S/vm-run.sh" --timeout 900 cdev-only \
+	"bash $pmd_bench --rounds 3 --seconds 15 vfiofd" > "$out" 2>&1; then
+	awk '/^MEDIAN vfiofd / { printf "BENCH testpmd_io_mpps_vfiofd_cdev_only %s Mpps\n", $3; ok = 1 }
+		END { exit !ok }' "$out" || { echo "cdev-only PMD benchmark: no median, see $out"; rc=1; }
+else
+	echo "cdev-only PMD benchmark failed: see $out"; tail -n 20 "$out"; rc=1
+fi
+# Probe time of a virtio NIC, vfiofd vs bus/pci (VFIO), same boot: each bus probes it
+# with a driver that returns 0, so only the buses' own work (open, DMA mapping, BARs,
+# interrupts) is timed; see app/test-vfiofd/bus/bench_probe.c.
+out=$B/bench-probe.log
+if bash "$S/vm-run.sh" --timeout 600 iommu \
+	"bash $VFIOFD_TOP/app/test-vfiofd/bus/bench_probe.sh $B/app/test-vfiofd/bus/bench-vfiofd-probe 3 7" \
+	> "$out" 2>&1; then
+	grep -E '^(BENCH|RATIO) ' "$out"
+else
+	echo "probe benchmark failed: see $out"; tail -n 20 "$out"; rc=1
+fi
 exit $rc

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run one command as root inside a test-bed guest and bring back its output and exit
 # code.  Usage:
-#   vm-run.sh [--timeout SECS] [--keep] [--host-hook CMD] PROFILE 'COMMAND'
+#   vm-run.sh [--timeout SECS] [--keep] [--host-hook CMD] [--tcg-thread single|multi]
+#             PROFILE 'COMMAND'
 # PROFILE is a file config/vm/PROFILE.conf (iommu, noiommu, cdev-only).
 # The guest runs under QEMU TCG with the host's / shared read-only, so COMMAND can use
 # any host path (build trees, the DPDK in the cache). In the guest the environment has
@@ -15,12 +16,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-timeout_s=600 keep=0 hook=
+timeout_s=600 keep=0 hook= tcg_thread=${VFIOFD_VM_TCG_THREAD:-multi}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout_s=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--host-hook) hook=$2; shift 2 ;;
+	--tcg-thread) tcg_thread=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -73,7 +75,8 @@ EOS
 append="console=ttyS0 loglevel=4 panic=-1 no_timer_check root=hostroot rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$VFIOFD_TOP/scripts/guest-init.sh"
-qemu=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split -cpu max
+case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread single|multi, not '$tcg_thread'" ;; esac
+qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg_thread" -machine q35,kernel-irqchip=split -cpu max
 	-smp "$SMP" -m "$MEM" -nodefaults -nographic -no-reboot -serial stdio
 	-kernel "$kernel"
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
@@ -127,12 +130,15 @@ boot() {
 log "profile $profile: booting $KERNEL kernel (timeout ${timeout_s}s, results in $R)"
 t0=$(date +%s.%N)
 boot
-# QEMU 10.0's TCG aborts now and then (an iotlb_to_section assertion, ~1 boot in 20),
-# and a loaded host can still upset an early boot: when the guest never got to run the
-# command, boot once more, and say so. A second failure is a failure.
-if [ ! -f "$R/rc" ] && ! grep -q 'guest-init: running the command' "$R/console.log" &&
-	{ [ "$qrc" = 134 ] || grep -q 'Kernel panic' "$R/console.log"; }; then
-	log "profile $profile: the guest did not get to run the command (QEMU exit $qrc$(grep -m1 -o 'Kernel panic.*' "$R/console.log" | sed 's/^/, /')); booting once more"
+# QEMU 10.0's multi-threaded TCG aborts now and then (an iotlb_to_section assertion,
+# ~1 boot in 20, more when the guest changes its memory topology often), and a loaded
+# host can still upset an early boot. When QEMU aborted, or the guest panicked before it
+# ran the command, the command never reported: boot once more, and say so. A second
+# failure is a failure.
+if [ ! -f "$R/rc" ] && { [ "$qrc" = 134 ] ||
+	{ ! grep -q 'guest-init: running the command' "$R/console.log" &&
+	  grep -q 'Kernel panic' "$R/console.log"; }; }; then
+	log "profile $profile: no result: QEMU exited with $qrc$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$R/console.log" | sed 's/^/, /'); booting once more"
 	mv "$R/console.log" "$R/console-first-boot.log"
 	boot
 fi

@@ -87,11 +87,23 @@ static struct {
 	uint64_t map_calls;
 	uint64_t unmap_calls;
 	bool warned_translated;
+	bool secondary;      /* a secondary process: the primary maps, we only translate */
 	uint64_t next_iova;  /* where translated areas are placed next (bump pointer) */
 } mem = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.iommufd = -1,
 };
+
+/*
+ * No mapping ioctl in this mode: without an IOMMU (IOVA = PA), or in a secondary
+ * process (the primary maps; IOVA = the memseg's). Areas then take their IOVA from the
+ * memsegs and only feed the translation cache.
+ */
+static bool
+translate_only(void)
+{
+	return mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || mem.secondary;
+}
 
 /* ---- the area record ---- */
 
@@ -328,7 +340,7 @@ area_map_all(struct mem_area *a)
 	unsigned int i;
 	int ret = 0;
 
-	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+	if (translate_only()) {
 		cache_insert(a);
 		return 0;
 	}
@@ -362,7 +374,7 @@ area_unmap_all(const struct mem_area *a)
 	if (!a->iova_set)
 		return;
 	rte_iova_cache_remove(mem.cache, (const void *)a->va, a->len);
-	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD)
+	if (translate_only())
 		return;
 	for (unsigned int i = 0; i < mem.n_ioas; i++)
 		if (mem.ioas[i].populated)
@@ -533,9 +545,10 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 	/* External memory outside a malloc heap is the user's to map (rte_dev_dma_map). */
 	if (msl->external && !msl->heap)
 		return 0;
-	if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || msl->external) {
-		/* Page by page: IOVA = PA (what the EAL found in pagemap), or the IOVA
-		 * the user gave for external heap memory, if any. */
+	if (translate_only() || msl->external) {
+		/* Page by page: IOVA = PA (what the EAL found in pagemap), the primary's
+		 * IOVA == VA (secondary), or the IOVA the user gave for external heap
+		 * memory, if any. */
 		if (ms->iova != RTE_BAD_IOVA) {
 			a.iova = ms->iova;
 			a.iova_set = true;
@@ -562,7 +575,7 @@ event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 	uint64_t pgsz = msl != NULL ? msl->page_sz : 0;
 	/* External heap pages may carry IOVAs of the user's choosing: page by page. */
 	bool chunk = whole_chunk && mem.match_allocations && msl != NULL && !msl->external &&
-		     mem.mode == RTE_IOMMUFD_MEM_MODE_IOMMUFD;
+		     !translate_only();
 	uint64_t unit = chunk ? len : pgsz;
 
 	/*
@@ -579,8 +592,7 @@ event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 		int i;
 
 		/* IOVA = PA without an IOMMU; the user's IOVA for external memory. */
-		if (ms != NULL && ms->iova != RTE_BAD_IOVA &&
-		    (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || msl->external)) {
+		if (ms != NULL && ms->iova != RTE_BAD_IOVA && (translate_only() || msl->external)) {
 			a.iova = ms->iova;
 			a.iova_set = true;
 		} else if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
@@ -680,6 +692,7 @@ teardown(void)
 	mem.map_file = 0;
 	mem.next_iova = 0;
 	mem.warned_translated = false;
+	mem.secondary = false;
 }
 
 static int
@@ -728,6 +741,8 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	 * between the walk and the callback registration. */
 	rte_mcfg_mem_read_lock();
 	pthread_mutex_lock(&mem.lock);
+	if (conf->secondary && mem.refcnt > 0 && conf->iommufd >= 0)
+		close(conf->iommufd); /* ours to close: the running library has its own */
 	if (mem.refcnt > 0) {
 		ret = mem.mode == want ? 0 : -EBUSY;
 		if (ret == 0)
@@ -738,9 +753,23 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 				conf->noiommu ? "no-IOMMU" : "iommufd");
 		goto out;
 	}
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+	if ((rte_eal_process_type() != RTE_PROC_PRIMARY) != conf->secondary) {
 		ret = -ENOTSUP;
-		MEM_LOG(ERR, "secondary processes get the iommufd from the primary (not yet supported)");
+		if (conf->secondary) {
+			if (conf->iommufd >= 0)
+				close(conf->iommufd);
+			MEM_LOG(ERR, "secondary mode asked for in the primary process");
+		} else {
+			MEM_LOG(ERR, "a secondary process runs on the primary's iommufd: give it in rte_iommufd_mem_conf (secondary, iommufd)");
+		}
+		goto out;
+	}
+	if (conf->secondary && (want != RTE_IOMMUFD_MEM_MODE_IOMMUFD || conf->iommufd < 0 ||
+				rte_eal_iova_mode() != RTE_IOVA_VA)) {
+		ret = -EINVAL;
+		if (conf->iommufd >= 0)
+			close(conf->iommufd);
+		MEM_LOG(ERR, "secondary mode needs the primary's iommufd and IOVA as VA (no-IOMMU mode has no secondaries)");
 		goto out;
 	}
 	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU && vfio_noiommu_mode_enabled(NULL) != 1) {
@@ -754,6 +783,11 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		goto out;
 	}
 	mem.mode = want;
+	if (conf->secondary) {
+		/* owned from here: teardown() closes it on failure */
+		mem.iommufd = conf->iommufd;
+		mem.secondary = true;
+	}
 	cp.max_readers = RTE_MAX_LCORE;
 	mem.cache = rte_iova_cache_create(&cp);
 	if (mem.cache == NULL) {
@@ -761,7 +795,9 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		MEM_LOG(ERR, "cannot create the translation cache");
 		goto fail;
 	}
-	if (want == RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+	if (conf->secondary) {
+		/* nothing to open nor allocate: the primary's IOASes hold our memory */
+	} else if (want == RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
 		ret = start_iommufd(conf);
 		if (ret < 0)
 			goto fail;
@@ -773,9 +809,10 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		MEM_LOG(ERR, "cannot record DPDK memory: %s", strerror(-ret));
 		goto fail;
 	}
-	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU)
+	if (translate_only())
 		for (unsigned int i = 0; i < mem.n_areas; i++)
-			cache_insert(&mem.areas[i]);
+			if (mem.areas[i].iova_set)
+				cache_insert(&mem.areas[i]);
 	ret = rte_mem_event_callback_register(MEM_EVENT_CB_NAME, mem_event_cb, NULL);
 	if (ret < 0 && rte_errno != ENOTSUP) {
 		ret = -rte_errno;
@@ -787,8 +824,9 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	mem.match_allocations = conf->match_allocations || eal_matches_allocations();
 	mem.refcnt = 1;
 	ret = 0;
-	MEM_LOG(INFO, "%s mode, %u memory areas recorded; run-time memory mapped %s",
-		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd", mem.n_areas,
+	MEM_LOG(INFO, "%s mode%s, %u memory areas recorded; run-time memory mapped %s",
+		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd",
+		mem.secondary ? " (secondary: the primary maps)" : "", mem.n_areas,
 		mem.match_allocations ? "per allocation (--match-allocations)" : "per page");
 	goto out;
 fail:
@@ -846,7 +884,7 @@ rte_iommufd_mem_ioas_create(uint32_t *ioas_id)
 	int ret;
 
 	pthread_mutex_lock(&mem.lock);
-	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD || mem.secondary) {
 		ret = -ENODEV;
 	} else if (mem.n_ioas == MAX_IOAS) {
 		ret = -ENOSPC;
@@ -906,7 +944,7 @@ rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name)
 	rte_mcfg_mem_read_lock();
 	pthread_mutex_lock(&mem.lock);
 	io = ioas_find(ioas_id);
-	if (io == NULL || mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+	if (io == NULL || mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD || mem.secondary) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -951,8 +989,9 @@ rte_iommufd_mem_dma_map(void *va, uint64_t iova, size_t len)
 	if (len == 0 || (uintptr_t)va + len < (uintptr_t)va)
 		return -EINVAL;
 	pthread_mutex_lock(&mem.lock);
-	if (mem.refcnt == 0) {
-		ret = -ENODEV;
+	if (mem.refcnt == 0 || mem.secondary) {
+		/* a secondary cannot map: the primary owns the address spaces */
+		ret = mem.refcnt == 0 ? -ENODEV : -ENOTSUP;
 		goto out;
 	}
 	i = area_insert(&a);

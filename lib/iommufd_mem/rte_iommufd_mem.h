@@ -31,6 +31,9 @@
  * Without an IOMMU (vfio's unsafe no-IOMMU mode) there is no iommufd for the device:
  * the library then runs in no-IOMMU mode, where IOVA = physical address.
  *
+ * In a secondary process the library runs on the primary's iommufd and maps nothing
+ * (see rte_iommufd_mem_conf::secondary).
+ *
  * The library is driven by the vfiofd bus; PMDs use only the translation functions.
  */
 
@@ -64,6 +67,16 @@ struct rte_iommufd_mem_conf {
 	 * that splits an allocation (logged as an error).
 	 */
 	bool match_allocations;
+	/**
+	 * Secondary process: run on the primary's iommufd, @iommufd, received over DPDK's
+	 * IPC (the library owns it from then on, whatever the result). The primary keeps
+	 * mapping all memory, which it shares with its secondaries at the same addresses,
+	 * so the secondary maps nothing: it only translates, from the memsegs (their IOVA
+	 * is the VA in IOVA-as-VA mode, which is where the primary mapped them; a primary
+	 * that had to translate IOVAs cannot have secondaries). No IOAS, no DMA map.
+	 */
+	bool secondary;
+	int iommufd; /**< with @secondary: the primary's iommufd */
 };
 
 /**

@@ -2,20 +2,31 @@
 # Inside the test bed: run dpdk-testpmd forwarding between the two virtio-net NICs for a
 # fixed time, print the packets each port sent and received and the rate testpmd
 # measured, and check that the counts reconcile.
-#   testpmd-fwd.sh [--path pci] [--seconds N] [--mode io] [--queues N]
+#   testpmd-fwd.sh [--path pci|vfiofd] [--seconds N] [--mode io] [--queues N]
+#                  [--devargs K=V[,K=V]] [--build DIR] [--min-packets N] [--tag NAME]
 # --path pci: DPDK's own net_virtio on bus/pci (VFIO group + type1) -- the baseline.
+# --path vfiofd: net_vfiofd_virtio on the vfiofd bus (VFIO cdev + iommufd), both plugins
+#   loaded from the build tree (--build, default <top>/build); bus/pci is disabled
+#   (--no-pci) so that DPDK's own net_virtio cannot take the same NICs. --devargs are
+#   appended to both devices ("-a vfiofd:<BDF>,<devargs>").
+# --min-packets N: fail unless every port received and sent at least N packets.
+# --tag NAME: the name printed in the FWD lines instead of the path.
 # Output lines for the host: "FWD <path> port<N> rx=<pkts> tx=<pkts> rx_missed=<n> tx_dropped=<n>"
 # and "FWD <path> mpps=<both ports, per second>".
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-path=pci seconds=20 mode=io queues=1
+path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_TOP/build min_packets=0 tag=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--path) path=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
 	--queues) queues=$2; shift 2 ;;
+	--devargs) devargs=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	--min-packets) min_packets=$2; shift 2 ;;
+	--tag) tag=$2; shift 2 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -25,10 +36,18 @@ libdir=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
 export LD_LIBRARY_PATH=$libdir
 case "$path" in
 pci) allow=(-a "$bdf0" -a "$bdf1") ;;
+vfiofd)
+	bus_so=$build/drivers/bus/vfiofd/librte_bus_vfiofd.so
+	pmd_so=$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so
+	[ -f "$bus_so" ] && [ -f "$pmd_so" ] || die "no vfiofd plugins in $build (make build)"
+	allow=(--no-pci -d "$bus_so" -d "$pmd_so"
+		-a "vfiofd:$bdf0${devargs:+,$devargs}" -a "vfiofd:$bdf1${devargs:+,$devargs}")
+	;;
 *) die "unknown path '$path'" ;;
 esac
+tag=${tag:-$path}
 
-out=/tmp/testpmd-$path.log
+out=/tmp/testpmd-$tag.log
 # Interactive mode driven from a pipe: the two "show port stats" give testpmd's own
 # packets-per-second over the measured interval; "stop" prints the forward statistics.
 {
@@ -41,13 +60,13 @@ out=/tmp/testpmd-$path.log
 	sleep 1
 	echo "quit"
 } | timeout -k 5 $((seconds + 60)) "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
-	--file-prefix "fwd-$path" --log-level=lib.eal:notice "${allow[@]}" -- -i \
+	--file-prefix "fwd-$tag" --log-level=lib.eal:notice "${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
-	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($path) failed"; }
-grep -E '^EAL|^VFIO|Port [0-9]+:|Link' "$out" | head -n 20 || true
+	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }
+grep -E '^EAL|^VFIO|Port [0-9]+:|Link|vfiofd' "$out" | head -n 20 || true
 
 # The second "show port stats" block per port holds the pps over the measured interval.
-awk -v path="$path" -v seconds="$seconds" '
+awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" '
 	/NIC statistics for port/ { port = $6; seen[port]++ }
 	/Rx-pps:/ && seen[port] == 2 { rxpps[port] = $2 }
 	/Forward statistics for port/ { fport = $6; fwd = 1 }
@@ -59,6 +78,10 @@ awk -v path="$path" -v seconds="$seconds" '
 			printf "FWD %s port%d rx=%d tx=%d rx_missed=%d tx_dropped=%d rx_pps=%d\n",
 				path, p, rx[p], tx[p], rxdrop[p], txdrop[p], rxpps[p]
 			if (rx[p] == 0 || tx[p] == 0) bad = 1
+			if (rx[p] < minp || tx[p] < minp) {
+				printf "FWD %s port%d forwarded fewer than %d packets\n", path, p, minp
+				bad = 1
+			}
 		}
 		# What port 0 sent, port 1 received (or reported missing), and vice versa.
 		# Packets still in a ring when forwarding stops are neither: allow one ring.

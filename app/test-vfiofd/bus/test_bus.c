@@ -12,6 +12,8 @@
  *   bar      BAR access through the mapping and through pread/pwrite, compared
  *   intr     real interrupts (e1000e): MSI-X (+ a queue vector), MSI, INTx
  *   coexist  the one-bus-per-device rule against DPDK's bus/pci
+ *   hotunplug  kernel-initiated hot-unplug (QMP device_del from a host hook)
+ *   mp       a secondary process drives a device on the primary's fds
  *
  * Output is TAP-like ("ok"/"not ok" lines); the exit status is 0 only if every check
  * passed. This file holds main(), the shared helpers and "scan".
@@ -35,6 +37,7 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 
+#include "rte_iommufd_mem.h"
 #include "test_bus.h"
 
 /* ---- log capture ---- */
@@ -131,6 +134,10 @@ res_get(struct res *r)
 		if (strncmp(target, "/dev/vfio/devices/", 18) == 0 ||
 		    strcmp(target, "/dev/iommu") == 0 || strstr(target, "iommufd") != NULL)
 			r->vfio_fds++;
+		/* the EAL's own /dev/vfio/vfio container is not counted: it opens it anyway */
+		if (strncmp(target, "/dev/vfio/noiommu-", 18) == 0 ||
+		    strcmp(target, "anon_inode:[vfio-device]") == 0)
+			r->noiommu_fds++;
 	}
 	if (d != NULL) {
 		closedir(d);
@@ -155,8 +162,9 @@ res_get(struct res *r)
 void
 res_diag(const char *what, const struct res *r)
 {
-	tap_diag("%s: %ld fds (%ld vfio/iommufd), %ld mappings, VmPin %ld kB, %ld vfiofd devargs",
-		 what, r->fds, r->vfio_fds, r->maps, r->vmpin_kb, r->devargs);
+	tap_diag("%s: %ld fds (%ld vfio/iommufd, %ld no-IOMMU group/device), %ld mappings, "
+		 "VmPin %ld kB, %ld vfiofd devargs", what, r->fds, r->vfio_fds, r->noiommu_fds,
+		 r->maps, r->vmpin_kb, r->devargs);
 }
 
 /* ---- EAL and devices ---- */
@@ -365,7 +373,7 @@ cmd_scan(int argc, char **argv)
 	const char *devices = NULL, *probed = NULL, *pci_probed = NULL, *iova = NULL;
 	const char *logs[16], *nologs[16];
 	int nlogs = 0, nnologs = 0, opt_argc, eal_argc, c, ret;
-	bool init_fail = false, telemetry = false;
+	bool init_fail = false, telemetry = false, noiommu = false;
 	struct tap t = { 0 };
 	struct rte_bus *bus;
 	struct rte_device *dev;
@@ -473,9 +481,16 @@ cmd_scan(int argc, char **argv)
 	res_get(&r);
 	res_diag("after init", &r);
 	/* one cdev per probed device, plus the iommufd if any: a failed probe left none */
-	tap_check(&t, r.vfio_fds == (long)test_drv.ndevs + (test_drv.ndevs > 0),
-		  "%ld vfio/iommufd fd(s) open for %u probed device(s)", r.vfio_fds,
-		  test_drv.ndevs);
+	noiommu = rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU;
+	if (noiommu)
+		/* no-IOMMU: a group and a device fd each (the container is the EAL's too) */
+		tap_check(&t, r.vfio_fds == 0 && r.noiommu_fds == 2 * (long)test_drv.ndevs,
+			  "no-IOMMU: %ld group/device fd(s) open for %u probed device(s), %ld "
+			  "cdev/iommufd", r.noiommu_fds, test_drv.ndevs, r.vfio_fds);
+	else
+		tap_check(&t, r.vfio_fds == (long)test_drv.ndevs + (test_drv.ndevs > 0),
+			  "%ld vfio/iommufd fd(s) open for %u probed device(s)", r.vfio_fds,
+			  test_drv.ndevs);
 	if (test_drv.ndevs == 0)
 		tap_check(&t, r.vmpin_kb == 0, "nothing pinned without a device (%ld kB)",
 			  r.vmpin_kb);
@@ -484,9 +499,11 @@ cmd_scan(int argc, char **argv)
 	tap_check(&t, ret == 0, "rte_eal_cleanup (%d)", ret);
 	res_get(&r);
 	res_diag("after cleanup", &r);
-	tap_check(&t, r.vfio_fds == 0 && r.vmpin_kb == 0,
-		  "after cleanup: no vfio/iommufd fd (%ld), nothing pinned (%ld kB)", r.vfio_fds,
-		  r.vmpin_kb);
+	/* (bus/pci keeps a VFIO device fd of its own after cleanup: count ours only when
+	 * vfiofd ran in no-IOMMU mode, with bus/pci off) */
+	tap_check(&t, r.vfio_fds == 0 && (!noiommu || r.noiommu_fds == 0) && r.vmpin_kb == 0,
+		  "after cleanup: no vfio/iommufd fd (%ld), no no-IOMMU fd (%ld), nothing pinned "
+		  "(%ld kB)", r.vfio_fds, noiommu ? r.noiommu_fds : 0, r.vmpin_kb);
 	tap_check(&t, test_drv.ndevs == 0, "the driver saw every device removed");
 	return tap_done(&t);
 }
@@ -500,6 +517,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
+		{ "hotunplug", cmd_hotunplug }, { "mp", cmd_mp },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -507,7 +525,7 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "usage: %s scan|cycles|hostile|bar|intr|coexist [options] "
+	fprintf(stderr, "usage: %s scan|cycles|hostile|bar|intr|coexist|hotunplug|mp [options] "
 		"[-- EAL arguments]\n", argv[0]);
 	return 2;
 }

@@ -37,6 +37,7 @@ struct res {
 	long maps;       /* lines in /proc/self/maps */
 	long vmpin_kb;   /* VmPin */
 	long vfio_fds;   /* fds on cdevs (/dev/vfio/devices) or /dev/iommu */
+	long noiommu_fds; /* no-IOMMU path: /dev/vfio/noiommu-N groups, group device fds */
 	long devargs;    /* devargs of bus vfiofd */
 };
 void res_get(struct res *r);
@@ -64,6 +65,8 @@ int cmd_hostile(int argc, char **argv);
 int cmd_bar(int argc, char **argv);
 int cmd_intr(int argc, char **argv);
 int cmd_coexist(int argc, char **argv);
+int cmd_hotunplug(int argc, char **argv);
+int cmd_mp(int argc, char **argv);
 
 /* Split argv at "--": the EAL gets argv[0] and what follows "--". */
 void split_args(int argc, char **argv, int *opt_argc, char ***eal_argv, int *eal_argc);

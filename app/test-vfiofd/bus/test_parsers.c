@@ -118,6 +118,7 @@ test_options(struct tap *t)
 		{ "reset=maybe", -EINVAL, "bad value 'maybe' for 'reset'" },
 		{ "bar_mmap=1", -EINVAL, "bad value '1' for 'bar_mmap'" },
 		{ "intr=msi-x", -EINVAL, "bad value 'msi-x' for 'intr'" },
+		{ "noiommu=yes", -EINVAL, "bad value 'yes' for 'noiommu' (expected 1, 0, on or off)" },
 		{ "k k=1", -EINVAL, "forbidden character ' '" },
 		{ "k=a b", -EINVAL, "forbidden character ' '" },
 	};
@@ -163,8 +164,20 @@ test_options(struct tap *t)
 	/* good strings */
 	ret = vfiofd_options_parse(NULL, NULL, &o, err, sizeof(err));
 	tap_check(t, ret == 0 && o.ioas == VFIOFD_OPT_IOAS_DEFAULT &&
-		  o.intr == VFIOFD_OPT_INTR_AUTO && o.reset && o.bar_mmap && o.n_driver_keys == 0,
-		  "NULL: defaults");
+		  o.intr == VFIOFD_OPT_INTR_AUTO && o.reset && o.bar_mmap && !o.noiommu &&
+		  o.n_driver_keys == 0, "NULL: defaults (no-IOMMU never implied)");
+	{
+		static const struct { const char *in; bool v; } nio[] = {
+			{ "noiommu=1", true }, { "noiommu=on", true },
+			{ "noiommu=0", false }, { "noiommu=off", false },
+		};
+
+		for (size_t i = 0; i < sizeof(nio) / sizeof(nio[0]); i++) {
+			ret = vfiofd_options_parse(nio[i].in, NULL, &o, err, sizeof(err));
+			tap_check(t, ret == 0 && o.noiommu == nio[i].v && o.n_driver_keys == 0,
+				  "'%s': noiommu %d (%s)", nio[i].in, o.noiommu, err);
+		}
+	}
 	ret = vfiofd_options_parse("", NULL, &o, err, sizeof(err));
 	tap_check(t, ret == 0 && o.n_driver_keys == 0, "empty string: defaults");
 	ret = vfiofd_options_parse("ioas=private,intr=intx,reset=off,bar_mmap=off", NULL, &o, err,

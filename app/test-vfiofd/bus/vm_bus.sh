@@ -136,6 +136,108 @@ bus_pci_coexistence)
 	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" \
 		--expect-pci-probed="$V2" -- "${EAL[@]}" -b "$V1" -b "vfiofd:$V2"
 	;;
+bus_noiommu)
+	# noiommu profile: vfio's unsafe mode, no cdevs, only /dev/vfio/noiommu-N groups
+	ls /dev/vfio/noiommu-* > /dev/null 2>&1 || { echo "# no noiommu-N group"; fail=1; }
+	# without the opt-in: refused, naming the device, the cause and the fix
+	run "$T" scan --expect-devices=none --expect-probed=none \
+		--expect-log="$V1: allow-listed, but skipped: it has no IOMMU" \
+		--expect-log="opt in with -a vfiofd:$V1,noiommu=1" \
+		-- "${EAL[@]}" --no-pci --iova-mode=pa -a "vfiofd:$V1"
+	# not asked for: a notice, nothing taken
+	run "$T" scan --expect-devices=none --expect-probed=none \
+		--expect-log="$E1: skipped: it has no IOMMU" -- "${EAL[@]}" --no-pci
+	# opted in: probed through the group path, the EAL in IOVA-as-PA mode
+	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" --expect-iova=pa \
+		--telemetry -- "${EAL[@]}" --no-pci --iova-mode=pa \
+		-a "vfiofd:$V1,noiommu=1" -a "vfiofd:$E1,noiommu=on"
+	# the bus asks for PA by itself (get_iommu_class) when the user did not
+	run "$T" scan --expect-devices="$V2" --expect-probed="$V2" --expect-iova=pa \
+		-- "${EAL[@]}" --no-pci -a "vfiofd:$V2,noiommu=1"
+	# BAR access (mapping and pread/pwrite) and a real MSI-X interrupt
+	TEST_VFIOFD_EXTRA_DEVARGS=,noiommu=1 run "$T" bar --dev="$V1,$E1" \
+		-- "${EAL[@]}" --no-pci --iova-mode=pa -a vfiofd:
+	TEST_VFIOFD_EXTRA_DEVARGS=,noiommu=1 run "$T" intr --dev="$E1" --modes=msix,msi \
+		-- "${EAL[@]}" --no-pci --iova-mode=pa -a vfiofd:
+	# a no-IOMMU device needs physical addresses: IOVA as VA is refused with the fix
+	run "$T" scan --expect-probed=none --expect-log="--iova-mode=pa" \
+		-- "${EAL[@]}" --no-pci --iova-mode=va -a "vfiofd:$V1,noiommu=1"
+	;;
+bus_hotunplug)
+	# needs the host hook qmp_unplug.py; the NICs are nic0, nic1 (virtio), nic2 (e1000e)
+	# behind root ports 1, 2, 3: $V2 is nic1, $E1 is nic2.
+	# the application handles RTE_DEV_EVENT_REMOVE (as testpmd --hot-plug does)
+	run "$T" hotunplug --dev="$V2" --qmp-id=nic1 --other="$V1" --mode=event \
+		-- "${EAL[@]}" --no-pci -a vfiofd:
+	# no one handles it: the bus removes the device at the kernel's repeated request
+	run "$T" hotunplug --dev="$E1" --qmp-id=nic2 --other="$V1" --mode=fallback \
+		-- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+bus_hotunplug_testpmd)
+	# testpmd --hot-plug over vfiofd ports (net_vfiofd_virtio): port detach/attach, then
+	# a kernel hot-unplug of nic1 ($V2) while forwarding; needs the host hook.
+	. "$(dirname "$0")/../../../scripts/lib.sh"
+	build=$(cd "$(dirname "$T")/../../.." && pwd)
+	export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
+	out=/tmp/testpmd-hotunplug.log
+	R=/run/results
+	{
+		sleep 1
+		# testpmd detaches a stopped port (closing first would free the port id)
+		echo "port stop 1"; echo "port detach 1"; sleep 1
+		echo "show port summary all"
+		echo "port attach vfiofd:$V2"; sleep 2
+		echo "port start 1"; sleep 1
+		echo "show port summary all"
+		echo "start tx_first"; sleep 3
+		echo "show port stats all"
+		touch "$R/unplug.nic1.req"
+		for _ in $(seq 300); do [ -e "$R/unplug.nic1.deleted" ] && break; sleep 0.1; done
+		sleep 2
+		echo "show port summary all"
+		# the remaining port still transmits: one more burst, counted by the device
+		echo "stop"; sleep 1; echo "show port stats 0"
+		echo "start tx_first"; sleep 2; echo "stop"; sleep 1; echo "show port stats 0"
+		echo "quit"
+	} | timeout -k 5 120 "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 --file-prefix hotunplug \
+		--log-level=bus.vfiofd:info --no-pci \
+		-d "$build/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
+		-d "$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \
+		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --hot-plug --total-num-mbufs=16384 \
+		> "$out" 2>&1
+	rc=$?
+	grep -v -E "^testpmd> $|^  (RX-|TX-|Rx-|Tx-|Throughput)|^ *$" "$out"
+	check() { if grep -q -- "$2" "$out"; then echo "ok - $1"; else echo "not ok - $1 ('$2' not in the output)"; fail=1; fi; }
+	[ "$rc" = 0 ] && echo "ok - testpmd exited with 0" || { echo "not ok - testpmd exited with $rc"; fail=1; }
+	check "port detach 1" "Device is detached"
+	check "port attach vfiofd:$V2" "Port 1 is attached"
+	check "the bus raised RTE_DEV_EVENT_REMOVE" "$V2: the kernel asks to release the device"
+	# the second "Device is detached": testpmd's RTE_DEV_EVENT_REMOVE handler
+	n=$(grep -c "Device is detached" "$out")
+	[ "$n" = 2 ] && echo "ok - testpmd detached the port on its own" ||
+		{ echo "not ok - testpmd detached $n time(s), expected 2"; fail=1; }
+	if grep -q "the kernel asks again" "$out"; then
+		echo "not ok - the application did not release the device: the bus had to"; fail=1
+	fi
+	if [ -e "$R/unplug.nic1.deleted" ]; then
+		echo "ok - QEMU reported DEVICE_DELETED for nic1 ($(cat "$R/unplug.nic1.deleted") s after device_del)"
+	else
+		echo "not ok - no DEVICE_DELETED for nic1"; fail=1
+	fi
+	[ ! -e "/sys/bus/pci/devices/$V2" ] && echo "ok - $V2 left sysfs" ||
+		{ echo "not ok - $V2 still in sysfs"; fail=1; }
+	check "testpmd forwarded between the two ports first" "RX P=1/Q=0 (socket 0) -> TX P=0/Q=0"
+	check "one port left after the unplug" "Number of available ports: 1"
+	# port 0 still works: its TX counter grows with the burst sent after the unplug
+	awk '/NIC statistics for port 0/ { n++ } n && /TX-packets:/ { tx[n] = $2 }
+		END { if (n >= 2 && tx[n] > tx[n - 1]) { print "ok - port 0 still transmits after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 0 }
+		      print "not ok - port 0 does not transmit after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 1 }' "$out" || fail=1
+	;;
+bus_multiprocess)
+	# a secondary process on the primary's iommufd and device fd (fds over DPDK IPC)
+	run "$T" mp --dev="$E1" --prefix=vfiofdmp
+	rm -f /dev/hugepages/vfiofdmp* # no --huge-unlink with secondaries
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options

@@ -135,7 +135,12 @@ typedef int (rte_vfiofd_remove_t)(struct rte_vfiofd_device *dev);
 #define RTE_VFIOFD_DRV_INTR_LSC   0x0001
 /** The driver handles device-removal requests (the VFIO request notifier). */
 #define RTE_VFIOFD_DRV_INTR_RMV   0x0002
-/** Never VFIO_DEVICE_RESET the device (at probe nor at remove). */
+/**
+ * Do not count on a reset at probe and remove. The bus issues no VFIO_DEVICE_RESET
+ * itself: vfio-pci resets a function that supports it when it is opened and when it
+ * is closed, which a user-space reset could only repeat; this flag (like the devarg
+ * reset=off) now only shows in telemetry ("reset": 0).
+ */
 #define RTE_VFIOFD_DRV_NO_RESET   0x0004
 /** Do not enable bus mastering at probe (the driver does it when it is ready). */
 #define RTE_VFIOFD_DRV_NO_BUS_MASTER 0x0008

@@ -9,6 +9,7 @@
  *   vfiofd_regions.c   BAR mapping and region/config accessors
  *   vfiofd_intr.c      interrupt handle, SET_IRQS, request notifier
  *   vfiofd_telemetry.c /vfiofd/list and /vfiofd/info
+ *   vfiofd_mp.c        multi-process: the primary hands device fds to secondaries
  */
 
 #ifndef VFIOFD_PRIVATE_H
@@ -67,9 +68,18 @@ struct vfiofd_device {
 	struct rte_vfiofd_device pub;
 
 	/* From the scan. */
-	char cdev_path[PATH_MAX];
+	char cdev_path[PATH_MAX];       /* no-IOMMU: the group node, /dev/vfio/noiommu-N */
 	char cdev_name[32];
 	unsigned int cdev_major, cdev_minor;
+	/*
+	 * No IOMMU (vfio's unsafe mode, opted into with noiommu=1): no cdev exists, the
+	 * device is opened through its group /dev/vfio/noiommu-<iommu_group> and a
+	 * container, and DMA uses physical addresses.
+	 */
+	bool noiommu;
+	int iommu_group;
+	/* A secondary process: the device fd is a copy of the primary's (vfiofd_mp.c). */
+	bool secondary;
 	struct vfiofd_options opts;
 	int opts_err;                   /* < 0: the devargs are refused, see opts_errmsg */
 	char opts_errmsg[288];
@@ -78,6 +88,7 @@ struct vfiofd_device {
 
 	/* From probe; each field has a "nothing" value so teardown can run at any point. */
 	int devfd;                      /* -1 */
+	int nio_container, nio_group;   /* no-IOMMU path: container and group fds, -1 */
 	bool mem_ref;                   /* holds a reference on librte_iommufd_mem */
 	uint32_t devid;                 /* iommufd device id */
 	uint32_t ioas_id;
@@ -95,6 +106,7 @@ struct vfiofd_device {
 	bool intr_enabled;
 	struct rte_intr_handle *req_handle; /* request notifier, NULL */
 	uint64_t req_count;             /* requests received (hot-unplug) */
+	unsigned int req_events;        /* request notifications handled since probe */
 };
 
 #define VFIOFD_DEV(pubdev) container_of(pubdev, struct vfiofd_device, pub)
@@ -127,6 +139,8 @@ bool vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev);
 struct vfiofd_device *vfiofd_find_by_name(const char *name);
 void vfiofd_insert_device(struct vfiofd_device *d);
 void vfiofd_free_device(struct vfiofd_device *d);
+bool vfiofd_remove_trylock(void);
+void vfiofd_remove_unlock(void);
 
 /* vfiofd_params.c */
 int vfiofd_parse(const char *name, void *addr);
@@ -136,6 +150,7 @@ struct rte_devargs *vfiofd_devargs_lookup(const char *name);
 bool vfiofd_ignored(const char *name, const struct rte_devargs *da);
 bool vfiofd_allowed_explicitly(const struct rte_devargs *da);
 void vfiofd_load_options(struct vfiofd_device *d);
+bool vfiofd_devargs_noiommu(const struct rte_devargs *da);
 int vfiofd_check_driver_keys(struct vfiofd_device *d, const struct rte_vfiofd_driver *drv);
 void *vfiofd_dev_iterate(const void *start, const char *str,
 			 const struct rte_dev_iterator *it);
@@ -154,6 +169,11 @@ const char *vfiofd_claim_str(enum vfiofd_claim_state s);
 void vfiofd_dev_init_state(struct vfiofd_device *d);
 int vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags);
 void vfiofd_dev_close(struct vfiofd_device *d);
+
+/* vfiofd_mp.c */
+void vfiofd_mp_init(void);
+void vfiofd_mp_fini(void);
+int vfiofd_mp_get_fds(struct vfiofd_device *d, int *iommufd, int *devfd, bool *translated);
 
 /* vfiofd_regions.c */
 int vfiofd_regions_setup(struct vfiofd_device *d);

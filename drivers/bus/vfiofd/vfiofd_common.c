@@ -17,6 +17,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_per_lcore.h>
 
 #include "rte_iommufd_mem.h"
 #include "private.h"
@@ -24,6 +25,59 @@
 RTE_LOG_REGISTER(vfiofd_logtype, bus.vfiofd, NOTICE);
 
 pthread_mutex_t vfiofd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Serialises device removal (unplug, cleanup) with the removal the bus starts itself
+ * on a hot-unplug request (vfiofd_intr.c), which runs on the interrupt thread: only
+ * one of them may call the driver's remove() and free the device. The request
+ * handler only ever try-locks it (the other path may be waiting for the handler to
+ * return, in rte_intr_callback_unregister_sync()), and its own rte_dev_remove()
+ * re-enters vfiofd_unplug() with the lock held: hence the per-thread flag.
+ */
+static pthread_mutex_t vfiofd_remove_lock = PTHREAD_MUTEX_INITIALIZER;
+static RTE_DEFINE_PER_LCORE(bool, remove_lock_held);
+
+bool
+vfiofd_remove_trylock(void)
+{
+	if (pthread_mutex_trylock(&vfiofd_remove_lock) != 0)
+		return false;
+	RTE_PER_LCORE(remove_lock_held) = true;
+	return true;
+}
+
+void
+vfiofd_remove_unlock(void)
+{
+	RTE_PER_LCORE(remove_lock_held) = false;
+	pthread_mutex_unlock(&vfiofd_remove_lock);
+}
+
+/* Take the removal lock unless this thread holds it; true if taken here. */
+static bool
+remove_lock(void)
+{
+	if (RTE_PER_LCORE(remove_lock_held))
+		return false;
+	pthread_mutex_lock(&vfiofd_remove_lock);
+	RTE_PER_LCORE(remove_lock_held) = true;
+	return true;
+}
+
+/* @d is still on the bus (another path may have removed and freed it meanwhile). */
+static bool
+device_listed(const struct vfiofd_device *d)
+{
+	struct rte_vfiofd_device *dev;
+	bool found = false;
+
+	pthread_mutex_lock(&vfiofd_lock);
+	FOREACH_VFIOFD_DEVICE(dev)
+		if (dev == &d->pub)
+			found = true;
+	pthread_mutex_unlock(&vfiofd_lock);
+	return found;
+}
 
 void
 rte_vfiofd_register(struct rte_vfiofd_driver *driver)
@@ -274,16 +328,37 @@ static int
 vfiofd_unplug(struct rte_device *dev)
 {
 	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
-	int ret = vfiofd_remove_dev(d);
+	bool own = remove_lock();
+	int ret;
 
-	if (ret != 0) {
-		rte_errno = -ret;
-		return ret;
+	if (!device_listed(d)) {
+		/* the bus removed it at a hot-unplug request while we waited */
+		ret = -ENODEV;
+		goto out;
 	}
+	ret = vfiofd_remove_dev(d);
+	if (ret != 0)
+		goto out;
 	vfiofd_unlink_device(d);
 	if (dev->devargs != NULL)
 		rte_devargs_remove(dev->devargs);
 	vfiofd_free_device(d);
+out:
+	if (own)
+		vfiofd_remove_unlock();
+	if (ret != 0)
+		rte_errno = -ret;
+	return ret;
+}
+
+/*
+ * The EAL's hot-unplug hook (its SIGBUS path, rte_dev_hotplug_handle_enable()): as
+ * bus/pci does for VFIO, tell the application, which detaches the port.
+ */
+static int
+vfiofd_hot_unplug_handler(struct rte_device *dev)
+{
+	rte_dev_event_callback_process(dev->name, RTE_DEV_EVENT_REMOVE);
 	return 0;
 }
 
@@ -333,17 +408,24 @@ vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
 /*
  * iommufd maps DPDK memory at IOVA == VA. Say so only when the bus has a device some
  * driver of ours will take, so that merely loading the plugin does not force the
- * IOVA mode of a process that drives nothing through vfiofd.
+ * IOVA mode of a process that drives nothing through vfiofd. A no-IOMMU device (the
+ * user opted in) has no translation at all: it needs physical addresses, and that
+ * wins, since the memory library cannot serve both modes in one process.
  */
 static enum rte_iova_mode
 vfiofd_get_iommu_class(void)
 {
+	enum rte_iova_mode mode = RTE_IOVA_DC;
 	struct rte_vfiofd_device *dev;
 
-	FOREACH_VFIOFD_DEVICE(dev)
-		if (vfiofd_any_driver_matches(dev))
-			return RTE_IOVA_VA;
-	return RTE_IOVA_DC;
+	FOREACH_VFIOFD_DEVICE(dev) {
+		if (!vfiofd_any_driver_matches(dev))
+			continue;
+		if (VFIOFD_DEV(dev)->noiommu)
+			return RTE_IOVA_PA;
+		mode = RTE_IOVA_VA;
+	}
+	return mode;
 }
 
 /* rte_eal_cleanup(): remove every probed device, forget every device. */
@@ -351,6 +433,7 @@ static int
 vfiofd_cleanup(void)
 {
 	struct rte_vfiofd_device *dev, *tmp;
+	bool own = remove_lock();
 	int err = 0;
 
 	RTE_TAILQ_FOREACH_SAFE(dev, &vfiofd_bus.device_list, next, tmp) {
@@ -368,6 +451,9 @@ vfiofd_cleanup(void)
 		vfiofd_unlink_device(d);
 		vfiofd_free_device(d);
 	}
+	if (own)
+		vfiofd_remove_unlock();
+	vfiofd_mp_fini();
 	return err;
 }
 
@@ -383,6 +469,7 @@ struct vfiofd_bus vfiofd_bus = {
 		.dma_map = vfiofd_dma_map,
 		.dma_unmap = vfiofd_dma_unmap,
 		.get_iommu_class = vfiofd_get_iommu_class,
+		.hot_unplug_handler = vfiofd_hot_unplug_handler,
 		.dev_iterate = vfiofd_dev_iterate,
 		.cleanup = vfiofd_cleanup,
 	},

@@ -189,6 +189,8 @@ pick(const char *value, const char *const *names)
 static const char *const ioas_names[] = { "default", "private", NULL };
 static const char *const intr_names[] = { "auto", "msix", "msi", "intx", "none", NULL };
 static const char *const onoff_names[] = { "off", "on", NULL };
+/* noiommu also takes 0/1: the opt-in is usually written "noiommu=1". */
+static const char *const noiommu_names[] = { "off", "on", "0", "1", NULL };
 
 const char *
 vfiofd_opt_ioas_str(enum vfiofd_opt_ioas v)
@@ -230,6 +232,11 @@ apply_bus_key(struct vfiofd_options *o, const char *key, const char *value, char
 		if (v < 0)
 			goto bad;
 		o->bar_mmap = v == 1;
+	} else if (strcmp(key, "noiommu") == 0) {
+		v = pick(value, noiommu_names);
+		if (v < 0)
+			goto bad;
+		o->noiommu = v == 1 || v == 3;
 	} else {
 		return 1;
 	}
@@ -238,7 +245,8 @@ bad:
 	set_err(err, errlen, "bad value '%s' for '%s' (expected %s)",
 		vfiofd_str_sanitize(value, 32, shown, sizeof(shown)), key,
 		strcmp(key, "ioas") == 0 ? "default or private" :
-		strcmp(key, "intr") == 0 ? "auto, msix, msi, intx or none" : "on or off");
+		strcmp(key, "intr") == 0 ? "auto, msix, msi, intx or none" :
+		strcmp(key, "noiommu") == 0 ? "1, 0, on or off" : "on or off");
 	return -EINVAL;
 }
 

@@ -79,6 +79,11 @@ struct vfiofd_options {
 	enum vfiofd_opt_intr intr;
 	bool reset;      /**< VFIO_DEVICE_RESET at probe and remove (where supported) */
 	bool bar_mmap;   /**< mmap BARs; false: every access goes through pread/pwrite */
+	/**
+	 * The user accepts driving the device without an IOMMU (vfio's unsafe no-IOMMU
+	 * mode: the device can DMA anywhere). Never implied: "noiommu=1" or "noiommu=on".
+	 */
+	bool noiommu;
 	unsigned int n_driver_keys;
 	/** Keys that are not the bus's, in order: the matched driver must know them. */
 	char driver_keys[VFIOFD_PAIRS_MAX][VFIOFD_KEY_MAX + 1];
@@ -90,7 +95,8 @@ void vfiofd_options_default(struct vfiofd_options *o);
 /**
  * Parse an option string "key=value[,key=value...]" ("" and NULL are valid: defaults).
  * Keys: [A-Za-z][A-Za-z0-9_-]*; values: [A-Za-z0-9._:+-]+ or a bracketed list
- * "[...]" of the same characters and commas. Bus keys (ioas, intr, reset, bar_mmap)
+ * "[...]" of the same characters and commas. Bus keys (ioas, intr, reset, bar_mmap,
+ * noiommu)
  * are checked here; other keys are collected for the driver. Keys listed in
  * @ignore_keys (NULL-terminated, may be NULL) are accepted and skipped (the EAL's own
  * "bus" and "addr" in the bus layer of the new devargs syntax).

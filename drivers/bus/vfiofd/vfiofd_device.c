@@ -2,10 +2,13 @@
 /*
  * Setting a device up for a driver, and taking it down again:
  *
- *   memory library reference (iommufd + default IOAS) -> cdev open -> BIND_IOMMUFD ->
- *   [private IOAS] -> ATTACH_IOMMUFD_PT -> rte_iommufd_mem_attached() -> GET_INFO ->
- *   RESET -> regions (config, BARs, mmap) -> command register (memory, I/O, master)
- *   -> interrupt handle -> request notifier
+ *   memory library reference (iommufd + default IOAS) -> cdev open -> BIND_IOMMUFD
+ *   (vfio-pci resets the function here) -> [private IOAS] -> ATTACH_IOMMUFD_PT ->
+ *   rte_iommufd_mem_attached() -> GET_INFO -> regions (config, BARs, mmap) ->
+ *   command register (memory, I/O, master) -> interrupt handle -> request notifier
+ *
+ * A no-IOMMU device (noiommu=1) is opened through its group instead of cdev, BIND and
+ * ATTACH; the rest is the same.
  *
  * vfiofd_dev_close() undoes whatever part of that is done, in reverse, so it is both
  * the error path of vfiofd_dev_open() and the remove path: every resource has a
@@ -18,16 +21,21 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 
+#include <rte_eal.h>
+
 #include "rte_iommufd_mem.h"
 #include "private.h"
 #include "vfio_cdev.h"
 #include "vfio_device.h"
 #include "vfiofd_sysfs.h"
+#include "vfio_noiommu.h"
 
 void
 vfiofd_dev_init_state(struct vfiofd_device *d)
 {
 	d->devfd = -1;
+	d->nio_container = -1;
+	d->nio_group = -1;
 	d->mem_ref = false;
 	d->devid = 0;
 	d->ioas_id = 0;
@@ -84,6 +92,110 @@ bind_hint(int err)
 	}
 }
 
+static const char *
+noiommu_hint(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return ": no /dev/vfio/vfio or no group node (a kernel without the VFIO group "
+		       "interface, or the device has an IOMMU after all)";
+	case -EBUSY:
+		return ": the group is in use (DPDK's bus/pci, QEMU or another process has it "
+		       "open) or not viable (another device of the group has a host driver)";
+	case -EOPNOTSUPP:
+		return ": the VFIO container offers no no-IOMMU backend (CONFIG_VFIO_NOIOMMU, "
+		       "vfio.enable_unsafe_noiommu_mode=1)";
+	default:
+		return "";
+	}
+}
+
+/*
+ * The no-IOMMU path: Linux 6.12 makes no cdev for such a device and refuses to bind it
+ * to an iommufd, so it is opened through its group and a container set to
+ * VFIO_NOIOMMU_IOMMU (lib/iommufd_mem's fallback). The device fd is then used exactly
+ * like a cdev's; there is nothing to bind or attach, and DMA uses physical addresses.
+ */
+static int
+dev_open_noiommu(struct vfiofd_device *d, const char *sysfs, const char *devroot)
+{
+	struct vfio_noiommu_dev nd;
+	int group, ret;
+
+	/* sysfs again: the device may have been rebound since the scan */
+	group = vfiofd_sysfs_iommu_group(sysfs, d->pub.name);
+	if (group != d->iommu_group) {
+		VFIOFD_DEV_LOG(ERR, d, "its IOMMU group changed since the scan (%d, was %d)",
+			       group, d->iommu_group);
+		return -ENODEV;
+	}
+	ret = vfio_noiommu_open(devroot, group, d->pub.name, &nd);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "cannot open it through %s/vfio/noiommu-%d: %s%s",
+			       devroot, group, strerror(-ret), noiommu_hint(ret));
+		return ret;
+	}
+	d->devfd = nd.device;
+	d->nio_container = nd.container;
+	d->nio_group = nd.group;
+	return 0;
+}
+
+/*
+ * A secondary process: the primary's device fd and iommufd (vfiofd_mp.c), the memory
+ * library in secondary mode, then only what reads the device: info, regions and BAR
+ * mappings. The command register, resets, interrupts and the request notifier are the
+ * primary's: the handle has type RTE_INTR_HANDLE_UNKNOWN (as intr=none).
+ */
+static int
+dev_open_secondary(struct vfiofd_device *d)
+{
+	struct rte_iommufd_mem_conf conf;
+	bool translated = false;
+	int iommufd = -1, devfd = -1, ret;
+
+	ret = vfiofd_mp_get_fds(d, &iommufd, &devfd, &translated);
+	if (ret < 0)
+		return ret;
+	d->devfd = devfd;
+	d->secondary = true;
+	if (translated) {
+		close(iommufd);
+		VFIOFD_DEV_LOG(ERR, d, "the primary maps DPDK memory at IOVAs other than its "
+			       "addresses (its IOMMU's ranges forced it): a secondary process "
+			       "cannot know them");
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	memset(&conf, 0, sizeof(conf));
+	conf.secondary = true;
+	conf.iommufd = iommufd; /* the library owns it now */
+	ret = rte_iommufd_mem_init(&conf);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "the memory library cannot run in this secondary "
+			       "process: %s", strerror(-ret));
+		goto fail;
+	}
+	d->mem_ref = true;
+	ret = vfio_device_get_info(d->devfd, &d->info);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_GET_INFO failed: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = vfiofd_regions_setup(d);
+	if (ret < 0)
+		goto fail;
+	d->opts.intr = VFIOFD_OPT_INTR_NONE;
+	ret = vfiofd_intr_setup(d);
+	if (ret < 0)
+		goto fail;
+	VFIOFD_DEV_LOG(DEBUG, d, "set up in a secondary process on the primary's fds");
+	return 0;
+fail:
+	vfiofd_dev_close(d);
+	return ret;
+}
+
 int
 vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 {
@@ -95,21 +207,31 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 
 	if (sysfs == NULL || devroot == NULL)
 		return -EINVAL;
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return dev_open_secondary(d);
 	snprintf(iommu_path, sizeof(iommu_path), "%s/iommu", devroot);
 	memset(&conf, 0, sizeof(conf));
 	conf.iommufd_path = iommu_path;
+	conf.noiommu = d->noiommu;
 	ret = rte_iommufd_mem_init(&conf);
 	if (ret < 0) {
-		VFIOFD_DEV_LOG(ERR, d, "cannot use %s: %s%s", iommu_path, strerror(-ret),
-			       iommufd_hint(ret));
+		if (d->noiommu)
+			/* the library logged the precise reason just before */
+			VFIOFD_DEV_LOG(ERR, d, "no-IOMMU device refused: the memory library "
+				       "cannot run in no-IOMMU mode (%s; see above)",
+				       strerror(-ret));
+		else
+			VFIOFD_DEV_LOG(ERR, d, "cannot use %s: %s%s", iommu_path, strerror(-ret),
+				       iommufd_hint(ret));
 		goto fail;
 	}
 	d->mem_ref = true;
-	if (rte_iommufd_mem_mode() != RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
-		VFIOFD_DEV_LOG(ERR, d, "the memory library runs in no-IOMMU mode; vfiofd "
-			       "devices need an iommufd");
-		ret = -ENOTSUP;
-		goto fail;
+
+	if (d->noiommu) {
+		ret = dev_open_noiommu(d, sysfs, devroot);
+		if (ret < 0)
+			goto fail;
+		goto opened;
 	}
 
 	/* sysfs again: the device may have been unbound or rebound since the scan */
@@ -158,6 +280,7 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 		goto fail;
 	}
 
+opened:
 	ret = vfio_device_get_info(d->devfd, &d->info);
 	if (ret < 0) {
 		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_GET_INFO failed: %s", strerror(-ret));
@@ -171,14 +294,16 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 		goto fail;
 	}
 
+	/*
+	 * No VFIO_DEVICE_RESET of our own: vfio-pci resets a function that supports it
+	 * (that is what VFIO_DEVICE_FLAGS_RESET reports) when the device is first opened
+	 * (vfio_pci_core_enable(), here inside BIND_IOMMUFD or GET_DEVICE_FD) and again at
+	 * the last close. The device is thus fresh from a reset already, and a second
+	 * function-level reset would only add its 100 ms wait (PCIe FLR) to every probe
+	 * and every remove. do_reset records that the device gets those resets.
+	 */
 	d->do_reset = d->opts.reset && !(drv_flags & RTE_VFIOFD_DRV_NO_RESET) &&
 		      (d->info.flags & VFIO_DEVICE_FLAGS_RESET);
-	if (d->do_reset) {
-		ret = vfio_device_reset(d->devfd);
-		/* a device that cannot reset now still works: go on, but say so */
-		if (ret < 0)
-			VFIOFD_DEV_LOG(WARNING, d, "VFIO_DEVICE_RESET failed: %s", strerror(-ret));
-	}
 
 	ret = vfiofd_regions_setup(d);
 	if (ret < 0)
@@ -207,7 +332,7 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 	if (ret < 0)
 		goto fail;
 	VFIOFD_DEV_LOG(DEBUG, d, "set up: %s devid %u, IOAS %u (%s), hwpt %u, %u regions, "
-		       "%u irqs", cdev.path, d->devid, d->ioas_id,
+		       "%u irqs", d->cdev_path, d->devid, d->ioas_id,
 		       d->ioas_private ? "private" : "default", d->hwpt_id, d->info.num_regions,
 		       d->info.num_irqs);
 	return 0;
@@ -223,16 +348,12 @@ vfiofd_dev_close(struct vfiofd_device *d)
 
 	vfiofd_req_teardown(d);
 	vfiofd_intr_teardown(d);
-	if (d->devfd >= 0 && d->cfg_info != NULL)
-		/* stop DMA before the device leaves its address space */
+	if (d->devfd >= 0 && d->cfg_info != NULL && !d->secondary)
+		/* stop DMA before the device leaves its address space (a secondary leaves
+		 * the device to the primary, which keeps it running) */
 		vfiofd_config_update16(d, PCI_COMMAND, 0, PCI_COMMAND_MASTER);
 	vfiofd_regions_teardown(d);
-	if (d->devfd >= 0 && d->do_reset) {
-		ret = vfio_device_reset(d->devfd);
-		if (ret < 0)
-			VFIOFD_DEV_LOG(DEBUG, d, "VFIO_DEVICE_RESET at remove failed: %s",
-				       strerror(-ret));
-	}
+	/* the reset at remove is vfio-pci's, at the close below (see vfiofd_dev_open()) */
 	d->do_reset = false;
 	if (d->attached) {
 		ret = vfio_cdev_detach_pt(d->devfd);
@@ -250,11 +371,19 @@ vfiofd_dev_close(struct vfiofd_device *d)
 	}
 	d->ioas_id = 0;
 	d->hwpt_id = 0;
-	if (d->devfd >= 0) {
+	if (d->nio_group >= 0) {
+		struct vfio_noiommu_dev nd = {
+			.container = d->nio_container, .group = d->nio_group, .device = d->devfd,
+		};
+
+		vfio_noiommu_close(&nd);
+		d->nio_container = d->nio_group = d->devfd = -1;
+	} else if (d->devfd >= 0) {
 		close(d->devfd);
 		d->devfd = -1;
 	}
 	d->devid = 0;
+	d->secondary = false;
 	memset(&d->info, 0, sizeof(d->info));
 	if (d->mem_ref) {
 		rte_iommufd_mem_fini();

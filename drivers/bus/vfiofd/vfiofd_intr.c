@@ -12,10 +12,12 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_interrupts.h>
 
@@ -240,23 +242,60 @@ rte_vfiofd_intr_ack(struct rte_vfiofd_device *dev)
 }
 
 /*
- * The kernel asks for the device back (hot-unplug). The EAL does not read a VFIO_REQ
- * eventfd before calling us, so drain it here or epoll reports it forever. Removing
- * the device in response is the hotplug step's job; until then the request is
- * counted and logged.
+ * The kernel asks for the device back (hot-unplug, or an unbind from vfio-pci); it
+ * cannot complete until the device is closed. DPDK 22.11's interrupt thread reads the
+ * VFIO_REQ eventfd before calling us (one call per signal); anything more that has
+ * accumulated is drained here so that epoll does not report it again.
+ *
+ * As bus/pci does, the first request raises RTE_DEV_EVENT_REMOVE for the device: only
+ * the application knows when its data path has left the device (testpmd --hot-plug
+ * stops and detaches the port from an alarm). Removing it under a running PMD would
+ * unmap BARs its lcores still poll. Unlike bus/pci, a request nobody handles does not
+ * block the kernel until the process exits: vfio-pci repeats the request every 10 s
+ * while the device stays open, and at a repeated request the bus removes the device
+ * itself (rte_dev_remove(): the driver's remove(), then everything the bus holds), so
+ * the process keeps running without it.
+ *
+ * rte_dev_remove() from here ends in vfiofd_req_teardown() on this very callback
+ * (deferred unregistration), and frees @arg: nothing may touch it afterwards.
  */
 static void
 req_handler(void *arg)
 {
 	struct vfiofd_device *d = arg;
-	uint64_t v;
+	char name[RTE_DEV_NAME_MAX_LEN];
+	uint64_t v, n = 0;
+	int ret;
 
 	if (d->req_handle == NULL)
 		return;
 	while (read(rte_intr_fd_get(d->req_handle), &v, sizeof(v)) == sizeof(v))
-		d->req_count += v;
-	VFIOFD_DEV_LOG(NOTICE, d, "the kernel asks to release the device (request %" PRIu64 ")",
-		       d->req_count);
+		n += v;
+	d->req_count += n > 0 ? n : 1;
+	snprintf(name, sizeof(name), "%s", d->pub.name);
+	if (d->req_events++ == 0) {
+		VFIOFD_DEV_LOG(NOTICE, d, "the kernel asks to release the device (hot-unplug): "
+			       "raising RTE_DEV_EVENT_REMOVE");
+		rte_dev_event_callback_process(name, RTE_DEV_EVENT_REMOVE);
+		return; /* a callback may have removed (freed) the device */
+	}
+	/* someone else is removing a device (maybe this one): leave it to them; if it
+	 * is not this one, the kernel asks again in 10 s */
+	if (!vfiofd_remove_trylock())
+		return;
+	if (d->pub.driver == NULL) {
+		vfiofd_remove_unlock();
+		return;
+	}
+	VFIOFD_DEV_LOG(NOTICE, d, "the kernel asks again (request %" PRIu64 ") and no one "
+		       "released the device: the bus removes it", d->req_count);
+	ret = rte_dev_remove(&d->pub.device);
+	vfiofd_remove_unlock();
+	if (ret < 0)
+		VFIOFD_LOG(ERR, "%s: cannot remove the device the kernel asks back: %s", name,
+			   strerror(-ret));
+	else
+		VFIOFD_LOG(NOTICE, "%s: removed at the kernel's request", name);
 }
 
 /* After a deferred unregister (teardown from inside req_handler): close the eventfd. */
@@ -312,6 +351,7 @@ vfiofd_req_setup(struct vfiofd_device *d)
 		goto fail;
 	}
 	d->req_handle = h;
+	d->req_events = 0;
 	return 0;
 fail:
 	close(efd);

@@ -218,6 +218,24 @@ vfiofd_load_options(struct vfiofd_device *d)
 	}
 }
 
+/*
+ * Whether @da opts into no-IOMMU mode. The scan needs this before the device exists
+ * (its full options are loaded later); a malformed string counts as no opt-in, and
+ * its error is reported by vfiofd_load_options() like any other.
+ */
+bool
+vfiofd_devargs_noiommu(const struct rte_devargs *da)
+{
+	struct vfiofd_options o;
+
+	if (da == NULL)
+		return false;
+	if (da->bus_str != NULL)
+		return vfiofd_options_parse(da->bus_str, bus_layer_keys, &o, NULL, 0) == 0 &&
+		       o.noiommu;
+	return vfiofd_options_parse(da->args, NULL, &o, NULL, 0) == 0 && o.noiommu;
+}
+
 int
 vfiofd_check_driver_keys(struct vfiofd_device *d, const struct rte_vfiofd_driver *drv)
 {

@@ -101,6 +101,7 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	if (d->opts_err != 0)
 		rte_tel_data_add_dict_string(t, "devargs_error", d->opts_errmsg);
 	rte_tel_data_add_dict_string(t, "ioas_mode", vfiofd_opt_ioas_str(d->opts.ioas));
+	rte_tel_data_add_dict_int(t, "noiommu", d->noiommu);
 	if (d->devfd >= 0) {
 		rte_tel_data_add_dict_u64(t, "iommufd_devid", d->devid);
 		rte_tel_data_add_dict_u64(t, "ioas", d->ioas_id);

@@ -76,8 +76,8 @@ cdev_error(int err)
 		return "vfio-pci created no VFIO device cdev for it (a kernel without "
 		       "CONFIG_VFIO_DEVICE_CDEV?)";
 	case -EOPNOTSUPP:
-		return "its VFIO device has no cdev: vfio-pci runs it in no-IOMMU mode, "
-		       "which vfiofd does not drive yet";
+		return "its VFIO device has no cdev, and no /dev/vfio/noiommu-N group node "
+		       "either";
 	case -EBADMSG:
 		return "its sysfs vfio-dev entry is malformed (several vfioN, or a 'dev' "
 		       "attribute that is not major:minor)";
@@ -92,6 +92,29 @@ cdev_error(int err)
 	default:
 		return NULL;
 	}
+}
+
+/*
+ * A device vfio-pci runs in no-IOMMU mode: Linux 6.12 gives it no cdev, only the group
+ * node <devroot>/vfio/noiommu-<group>. Fills @group and @path; 0 or a negative errno.
+ */
+static int
+noiommu_group(const char *sysfs, const char *devroot, const char *bdf, int *group,
+	      char *path, size_t len)
+{
+	struct stat st;
+	int g = vfiofd_sysfs_iommu_group(sysfs, bdf);
+
+	if (g < 0)
+		return g;
+	if ((size_t)snprintf(path, len, "%s/vfio/noiommu-%d", devroot, g) >= len)
+		return -ENAMETOOLONG;
+	if (stat(path, &st) != 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ESTALE;
+	*group = g;
+	return 0;
 }
 
 /* Forget a device that is no longer usable (rescan); a probed one stays. */
@@ -118,6 +141,8 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	struct vfiofd_pci_ids ids;
 	struct vfiofd_device *d;
 	struct vfiofd_bdf b;
+	bool noiommu = false;
+	int group = -1;
 	char drv[64];
 	int ret, numa;
 
@@ -165,6 +190,32 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	}
 
 	ret = vfiofd_sysfs_find_cdev(sysfs, devroot, bdf, &cdev);
+	if (ret == -EOPNOTSUPP &&
+	    noiommu_group(sysfs, devroot, bdf, &group, cdev.path, sizeof(cdev.path)) == 0) {
+		/*
+		 * No IOMMU: the device can DMA anywhere in physical memory. Only an explicit
+		 * per-device opt-in makes vfiofd drive it; the kernel's unsafe mode being
+		 * on is not consent enough (it is system-wide).
+		 */
+		if (!vfiofd_devargs_noiommu(da)) {
+			rte_log(explicit ? RTE_LOG_ERR : RTE_LOG_NOTICE, vfiofd_logtype,
+				"vfiofd: %s: %sskipped: it has no IOMMU (vfio-pci runs it in "
+				"vfio's unsafe no-IOMMU mode, group %s), so it could DMA anywhere "
+				"in memory; to drive it anyway, opt in with -a vfiofd:%s,noiommu=1 "
+				"and start the EAL with --iova-mode=pa\n", bdf,
+				explicit ? "allow-listed, but " : "", cdev.path, bdf);
+			vfiofd_bus.scan_refused += explicit;
+			drop_device(bdf);
+			return;
+		}
+		noiommu = true;
+		snprintf(cdev.name, sizeof(cdev.name), "noiommu-%d", group);
+		cdev.major = cdev.minor = 0;
+		ret = 0;
+	} else if (ret == 0 && vfiofd_devargs_noiommu(da)) {
+		VFIOFD_LOG(NOTICE, "%s: noiommu=1 ignored: the device has an IOMMU (%s), which "
+			   "vfiofd uses", bdf, cdev.path);
+	}
 	if (ret != 0) {
 		const char *why = cdev_error(ret);
 
@@ -211,6 +262,8 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	rte_strscpy(d->cdev_name, cdev.name, sizeof(d->cdev_name));
 	d->cdev_major = cdev.major;
 	d->cdev_minor = cdev.minor;
+	d->noiommu = noiommu;
+	d->iommu_group = group;
 	vfiofd_load_options(d);
 	pthread_mutex_unlock(&vfiofd_lock);
 
@@ -243,6 +296,7 @@ vfiofd_scan(void)
 		return -1;
 	vfiofd_devargs_normalize();
 	vfiofd_bus.scan_refused = 0;
+	vfiofd_mp_init(); /* the primary serves its secondaries from the first scan on */
 
 	n = scandir(sysfs, &list, pci_name_filter, alphasort);
 	if (n < 0) {
