@@ -21,10 +21,12 @@ R=/run/results
 . "$R/env.sh"
 # Writable scratch where programs expect it. A tmpfs hides what the host has there, so
 # the project tree (a clone may well live under /tmp or /root) is bound back in place.
+# Mode 0755, not tmpfs's 1777: the EAL refuses plugins below a world-writable directory,
+# and everything in the guest runs as root anyway.
 for d in /tmp /var/tmp /root; do
 	mkdir -p "/run/host$d"
 	mount --bind "$d" "/run/host$d"
-	mount -t tmpfs tmpfs "$d"
+	mount -t tmpfs -o mode=0755 tmpfs "$d"
 	case "$VFIOFD_TOP/" in
 	"$d"/*)
 		mkdir -p "$VFIOFD_TOP"
