@@ -22,12 +22,6 @@ if VFIOFD_VM_HUGEPAGES=600 VFIOFD_VM_MEM=3G bash "$S/vm-run.sh" --timeout 900 io
 else
 	echo "registration benchmark failed: see $out"; tail -n 20 "$out"; rc=1
 fi
-out=$B/bench-testpmd.log
-if bash "$S/vm-run.sh" --timeout 400 iommu "bash $S/guest/testpmd-fwd.sh --path pci --seconds 20" > "$out" 2>&1; then
-	awk '/^FWD pci mpps=/ { split($3, a, "="); printf "BENCH testpmd_io_mpps_dpdk_pci %s Mpps\n", a[2] }' "$out"
-else
-	echo "testpmd benchmark failed: see $out"; tail -n 20 "$out"; rc=1
-fi
 # net_vfiofd_virtio (vfiofd bus: VFIO cdev + iommufd) against DPDK's own net_virtio
 # (bus/pci: VFIO group + type1), testpmd io forwarding between the two virtio NICs:
 # both in the same boot, alternated run by run (the order flips each round), medians.
