@@ -791,7 +791,8 @@ main(int argc, char **argv)
 	argc -= ret;
 	argv += ret;
 	if (argc < 2) {
-		fprintf(stderr, "usage: test-vfiofd-pmd <EAL args> -- basic|cycles|jumbo|rxintr|lsc\n");
+		fprintf(stderr, "usage: test-vfiofd-pmd <EAL args> -- "
+			"basic|cycles|jumbo|jumbo_refused|rxintr|lsc\n");
 		rte_eal_cleanup();
 		return 2;
 	}

@@ -189,9 +189,9 @@ vv_choose_features(struct rte_eth_dev *dev, uint64_t *out)
 	}
 	if (need_mrg && !vv_offers(hw, VV_NET_F_MRG_RXBUF)) {
 		if (small_q != UINT16_MAX)
-			VV_DEV_LOG(ERR, hw->name, "MTU %u: frames do not fit the buffers of rx "
-				   "queue %u and the device has no VIRTIO_NET_F_MRG_RXBUF to spread "
-				   "them", dev->data->mtu, small_q);
+			VV_DEV_LOG(ERR, hw->name, "MTU %u: frames do not fit the buffers of "
+				   "rx queue %u and the device has no VIRTIO_NET_F_MRG_RXBUF to "
+				   "spread them", dev->data->mtu, small_q);
 		else
 			VV_DEV_LOG(ERR, hw->name, "scatter rx needs VIRTIO_NET_F_MRG_RXBUF, which "
 				   "the device does not offer");
@@ -661,9 +661,9 @@ vv_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 
 			if (rxq != NULL &&
 			    vv_rx_buf_data_room(rxq->mp) < (uint32_t)mtu + VV_ETH_OVERHEAD) {
-				VV_DEV_LOG(ERR, hw->name, "MTU %u needs VIRTIO_NET_F_MRG_RXBUF, "
-					   "which this start did not negotiate: stop the port first",
-					   mtu);
+				VV_DEV_LOG(ERR, hw->name, "MTU %u needs "
+					   "VIRTIO_NET_F_MRG_RXBUF, which this start did not "
+					   "negotiate: stop the port first", mtu);
 				return -EBUSY;
 			}
 		}

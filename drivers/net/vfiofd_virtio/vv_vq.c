@@ -86,7 +86,8 @@ vv_vq_alloc(struct vv_vq *vq, const char *devname, const char *name, int socket,
 	vq->size = size;
 	vq->mask = size - 1;
 	vq->desc = mz->addr;
-	vq->avail = (struct vv_avail *)((uint8_t *)mz->addr + (size_t)size * sizeof(struct vv_desc));
+	vq->avail = (struct vv_avail *)((uint8_t *)mz->addr +
+				       (size_t)size * sizeof(struct vv_desc));
 	vq->used = (struct vv_used *)((uint8_t *)mz->addr + ring_used_off(size));
 	vq->used_event = &vq->avail->ring[size];
 	vq->avail_event = (uint16_t *)&vq->used->ring[size];
