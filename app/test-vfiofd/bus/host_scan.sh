@@ -7,7 +7,7 @@
 # of /dev/iommu. Usage: host_scan.sh <test-vfiofd-bus>. Needs root (mknod).
 set -u
 T=$1
-[ "$(id -u)" = 0 ] || { echo "needs root (mknod)"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "FAIL: this test builds fake device nodes with mknod and must run as root"; exit 1; }
 R=$(mktemp -d /tmp/vfiofd-host-scan.XXXXXX)
 trap 'rm -rf "$R"' EXIT
 S=$R/sys D=$R/dev
