@@ -733,6 +733,24 @@ lsc_cb(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret_param)
 	return 0;
 }
 
+/*
+ * The PMD updates the link status before it runs the application's callbacks, both on
+ * the interrupt thread, so a link change can be visible through rte_eth_link_get()
+ * a moment before its event has been delivered: wait for the event too.
+ */
+static bool
+wait_lsc_events(int want, unsigned int timeout_ms)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (__atomic_load_n(&lsc_events, __ATOMIC_RELAXED) >= want)
+			return true;
+		rte_delay_ms(10);
+	}
+	return __atomic_load_n(&lsc_events, __ATOMIC_RELAXED) >= want;
+}
+
 static void
 touch(const char *path)
 {
@@ -764,13 +782,12 @@ test_lsc(void)
 	touch(ready);   /* the host hook now turns the link off */
 	tap_diag("waiting for the host to turn nic0's link off (QMP set_link)");
 	tap_check(&T, wait_link(port0, RTE_ETH_LINK_DOWN, 60000), "link down seen");
-	tap_check(&T, __atomic_load_n(&lsc_events, __ATOMIC_RELAXED) >= 1,
-		  "LSC event for link down (%d events)", lsc_events);
+	tap_check(&T, wait_lsc_events(1, 5000), "LSC event for link down (%d events)",
+		  __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
 	touch(down);    /* ... and on again */
 	tap_check(&T, wait_link(port0, RTE_ETH_LINK_UP, 60000), "link up again");
-	rte_delay_ms(100);
-	tap_check(&T, __atomic_load_n(&lsc_events, __ATOMIC_RELAXED) >= 2,
-		  "LSC event for link up (%d events)", lsc_events);
+	tap_check(&T, wait_lsc_events(2, 5000), "LSC event for link up (%d events)",
+		  __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
 	tap_check(&T, xstat(port0, "lsc_interrupts") >= 2, "xstats lsc_interrupts %" PRIu64,
 		  xstat(port0, "lsc_interrupts"));
 	port_stop(port0);
