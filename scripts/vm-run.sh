@@ -3,7 +3,7 @@
 # code.  Usage:
 #   vm-run.sh [--timeout SECS] [--keep] [--host-hook CMD] [--tcg-thread single|multi]
 #             PROFILE 'COMMAND'
-# PROFILE is a file config/vm/PROFILE.conf (iommu, noiommu, cdev-only).
+# PROFILE is a file config/vm/PROFILE.conf (iommu, iommu-mq, noiommu, cdev-only).
 # The guest runs under QEMU TCG with the host's / shared read-only, so COMMAND can use
 # any host path (build trees, the DPDK in the cache). In the guest the environment has
 # VFIOFD_VIRTIO_BDFS, VFIOFD_E1000E_BDFS (NICs bound to vfio-pci) and VFIOFD_VM_PROFILE.
@@ -89,20 +89,37 @@ if [ "$VIOMMU" = 1 ]; then
 	append+=" intel_iommu=on"
 fi
 [ "$NOIOMMU" = 1 ] && append+=" vfio.enable_unsafe_noiommu_mode=1"
-# The NICs sit behind PCIe root ports so that they can be hot-unplugged (device_del),
-# all on one QEMU hub: wired to each other, with no host network.
+# The NICs sit behind PCIe root ports so that they can be hot-unplugged (device_del).
+# WIRING=hub: all on one QEMU hub, wired to each other with no host network (a hub port
+# has one queue). WIRING=tap-mq: the two virtio NICs on multiqueue taps (QUEUES pairs,
+# mq=on) wired to each other in a private network namespace (scripts/netns-wire.sh);
+# the e1000e stays alone on the hub.
+WIRING=${WIRING:-hub} QUEUES=${QUEUES:-1}
+case "$WIRING" in hub|tap-mq) ;; *) die "profile $profile: WIRING=hub|tap-mq, not '$WIRING'" ;; esac
 nic_opts="romfile="
 [ "$VIOMMU" = 1 ] && virtio_opts=",disable-legacy=on,iommu_platform=on" || virtio_opts=",disable-legacy=on"
 i=0
 for model in virtio-net-pci virtio-net-pci e1000e; do
 	opts=$nic_opts
-	[ "$model" = virtio-net-pci ] && opts+=$virtio_opts
+	netdev="hubport,id=hp$i,hubid=0"
+	if [ "$model" = virtio-net-pci ]; then
+		opts+=$virtio_opts
+		if [ "$WIRING" = tap-mq ]; then
+			netdev="tap,id=hp$i,ifname=vfiofd$i,script=no,downscript=no,queues=$QUEUES"
+			opts+=",mq=on"
+		fi
+	fi
 	qemu+=(-device pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))
-		-netdev hubport,id=hp$i,hubid=0
+		-netdev "$netdev"
 		-device "$model,netdev=hp$i,bus=rp$i,id=nic$i,mac=52:54:00:12:34:$((56 + i)),$opts")
 	i=$((i + 1))
 done
 qemu+=(-append "$append")
+if [ "$WIRING" = tap-mq ]; then
+	command -v unshare > /dev/null || die "unshare missing (util-linux): needed for WIRING=tap-mq"
+	qemu=(unshare --net -- bash "$VFIOFD_TOP/scripts/netns-wire.sh" "$QUEUES" vfiofd0 vfiofd1
+		-- "${qemu[@]}")
+fi
 
 # One boot: QEMU in the background (so that a host hook can run alongside), its exit
 # status in qrc, the hook's in hrc.

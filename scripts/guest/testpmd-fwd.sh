@@ -46,6 +46,10 @@ vfiofd)
 *) die "unknown path '$path'" ;;
 esac
 tag=${tag:-$path}
+# A device spreads received packets over its queues by flow (QEMU's multiqueue tap: by
+# flow hash): with more than one queue, the first burst carries many flows.
+multi_flow=()
+[ "$queues" -gt 1 ] && multi_flow=(--txonly-multi-flow)
 
 out=/tmp/testpmd-$tag.log
 # Interactive mode driven from a pipe: the two "show port stats" give testpmd's own
@@ -62,12 +66,23 @@ out=/tmp/testpmd-$tag.log
 } | timeout -k 5 $((seconds + 60)) "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
 	--file-prefix "fwd-$tag" --log-level=lib.eal:notice "${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
+	"${multi_flow[@]}" \
 	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }
 grep -E '^EAL|^VFIO|Port [0-9]+:|Link|vfiofd' "$out" | head -n 20 || true
 
 # The second "show port stats" block per port holds the pps over the measured interval.
-awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" '
+# With more than one queue, testpmd also prints one block per stream (rx port/queue ->
+# tx port/queue): every rx queue of every port must have carried packets.
+awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" -v queues="$queues" '
 	/NIC statistics for port/ { port = $6; seen[port]++ }
+	/Forward Stats for RX Port=/ {
+		s = $0; gsub(/[=\/]/, " ", s); split(s, w, " +")
+		for (i = 1; i in w; i++) {
+			if (w[i] == "RX" && w[i + 1] == "Port") { sport = w[i + 2]; squeue = w[i + 4] }
+		}
+		stream = 1
+	}
+	stream && /RX-packets:/ { qrx[sport, squeue] = $2; stream = 0 }
 	/Rx-pps:/ && seen[port] == 2 { rxpps[port] = $2 }
 	/Forward statistics for port/ { fport = $6; fwd = 1 }
 	fwd && /RX-packets:/ { rx[fport] = $2; rxdrop[fport] = $4 }
@@ -92,6 +107,17 @@ awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" '
 			printf "FWD %s reconcile port%d->port%d sent=%d received=%d missed=%d unaccounted=%d\n",
 				path, p, q, tx[p], rx[q], rxdrop[q], diff
 			if (diff > 1024) bad = 1
+		}
+		if (queues > 1) {
+			for (p = 0; p < 2; p++) {
+				for (q = 0; q < queues; q++) {
+					printf "FWD %s port%d queue%d rx=%d\n", path, p, q, qrx[p, q]
+					if (qrx[p, q] == 0) {
+						printf "FWD %s port%d queue%d received nothing\n", path, p, q
+						bad = 1
+					}
+				}
+			}
 		}
 		printf "FWD %s mpps=%.4f\n", path, (rxpps[0] + rxpps[1]) / 1e6
 		exit bad

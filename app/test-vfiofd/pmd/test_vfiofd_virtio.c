@@ -16,6 +16,9 @@
  *   rxintr  receive interrupts: epoll wakes on traffic, sleeps without
  *   lsc     link-status interrupts: the host hook turns port 0's link off and on
  *           (QMP set_link); handshake through files in /run/results
+ *   mq      two queue pairs (needs the iommu-mq test bed, whose NICs offer
+ *           VIRTIO_NET_F_MQ): many flows sent on both tx queues arrive, once each,
+ *           spread over both rx queues; back to one pair, everything lands on queue 0
  * The EAL arguments name the ports (-a vfiofd:<BDF>) and load the plugins (-d).
  */
 
@@ -32,11 +35,13 @@
 #include <rte_eal.h>
 #include <rte_epoll.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_udp.h>
 
 #include "tap.h"
 
@@ -714,6 +719,197 @@ test_rxintr(void)
 	port_stop(port1);
 }
 
+/* --- multiqueue --- */
+
+#define MQ_FLOWS 64
+#define MQ_PKTS 2048
+
+/*
+ * A UDP/IPv4 packet of flow @flow (its UDP source port) carrying @seq. The device
+ * spreads what it receives over its rx queues by flow (QEMU's multiqueue tap: by the
+ * flow hash of the kernel), so the test needs real flows, not the test ethertype.
+ */
+static struct rte_mbuf *
+make_flow_pkt(uint16_t src_port, const struct rte_ether_addr *dst, uint16_t flow,
+	      uint32_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct test_payload *pl;
+	uint16_t len = sizeof(*eh) + sizeof(*ip) + sizeof(*udp) + sizeof(*pl);
+
+	if (m == NULL)
+		return NULL;
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	rte_eth_macaddr_get(src_port, &eh->src_addr);
+	eh->dst_addr = *dst;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->total_length = rte_cpu_to_be_16(len - sizeof(*eh));
+	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1));
+	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 2));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(10000 + flow);
+	udp->dst_port = rte_cpu_to_be_16(9);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + sizeof(*pl));
+	udp->dgram_cksum = 0;
+	pl = (struct test_payload *)(udp + 1);
+	pl->magic = MAGIC;
+	pl->seq = seq;
+	pl->len = len;
+	pl->fill = (uint8_t)flow;
+	return m;
+}
+
+/* The sequence number of a received flow packet, or -1 if it is not one of ours. */
+static int64_t
+check_flow_pkt(struct rte_mbuf *m)
+{
+	size_t off = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+		     sizeof(struct rte_udp_hdr);
+	struct test_payload pl;
+	const struct test_payload *p;
+
+	if (m->pkt_len < off + sizeof(pl))
+		return -1;
+	p = rte_pktmbuf_read(m, off, sizeof(pl), &pl);
+	if (p->magic != MAGIC || p->len != m->pkt_len || p->seq >= MQ_PKTS)
+		return -1;
+	return p->seq;
+}
+
+struct mq_result {
+	unsigned int sent;
+	unsigned int received;        /* distinct sequence numbers */
+	unsigned int duplicates;
+	unsigned int per_queue[2];
+};
+
+/*
+ * Send MQ_PKTS packets over MQ_FLOWS flows from port0, alternating its @nq tx queues
+ * burst by burst, and collect them on every rx queue of port1.
+ */
+static struct mq_result
+mq_transfer(uint16_t nq)
+{
+	static uint8_t seen[MQ_PKTS];
+	struct mq_result r = { 0 };
+	struct rte_ether_addr mac1;
+	struct rte_mbuf *pkts[32];
+	uint64_t deadline;
+
+	memset(seen, 0, sizeof(seen));
+	rte_eth_macaddr_get(port1, &mac1);
+	for (uint32_t seq = 0; seq < MQ_PKTS; ) {
+		uint16_t k = 0, s, txq = (uint16_t)((seq / RTE_DIM(pkts)) % nq);
+
+		while (k < RTE_DIM(pkts) && seq + k < MQ_PKTS) {
+			pkts[k] = make_flow_pkt(port0, &mac1, (uint16_t)((seq + k) % MQ_FLOWS),
+						seq + k);
+			if (pkts[k] == NULL)
+				break;
+			k++;
+		}
+		if (k == 0)
+			break;
+		s = rte_eth_tx_burst(port0, txq, pkts, k);
+		rte_pktmbuf_free_bulk(pkts + s, k - s);
+		r.sent += s;
+		seq += k;
+		/* drain as we go: the receive rings are smaller than the whole transfer */
+		for (uint16_t q = 0; q < nq; q++) {
+			uint16_t got = rte_eth_rx_burst(port1, q, pkts, RTE_DIM(pkts));
+
+			for (uint16_t i = 0; i < got; i++) {
+				int64_t n = check_flow_pkt(pkts[i]);
+
+				if (n >= 0) {
+					r.per_queue[q]++;
+					if (seen[n]++ == 0)
+						r.received++;
+					else
+						r.duplicates++;
+				}
+			}
+			rte_pktmbuf_free_bulk(pkts, got);
+		}
+		rte_delay_us_sleep(500);   /* let QEMU keep up: no drop for want of buffers */
+	}
+	deadline = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+	while (r.received + r.duplicates < r.sent && rte_get_timer_cycles() < deadline) {
+		for (uint16_t q = 0; q < nq; q++) {
+			uint16_t got = rte_eth_rx_burst(port1, q, pkts, RTE_DIM(pkts));
+
+			for (uint16_t i = 0; i < got; i++) {
+				int64_t n = check_flow_pkt(pkts[i]);
+
+				if (n >= 0) {
+					r.per_queue[q]++;
+					if (seen[n]++ == 0)
+						r.received++;
+					else
+						r.duplicates++;
+				}
+			}
+			rte_pktmbuf_free_bulk(pkts, got);
+		}
+		rte_delay_us_sleep(200);
+	}
+	return r;
+}
+
+static void
+test_mq(void)
+{
+	struct port_conf pc = default_conf;
+	struct rte_eth_dev_info info;
+	struct mq_result r;
+
+	rte_eth_dev_info_get(port0, &info);
+	if (!tap_check(&T, info.max_rx_queues >= 2 && info.max_tx_queues >= 2,
+		       "device offers %u/%u queues (the iommu-mq test bed offers 2)",
+		       info.max_rx_queues, info.max_tx_queues))
+		return;
+	pc.nb_queues = 2;
+	if (!tap_check(&T, port_start(port0, &pc) == 0 && port_start(port1, &pc) == 0,
+		       "both ports started with 2 queue pairs"))
+		return;
+	wait_link(port1, RTE_ETH_LINK_UP, 2000);
+	r = mq_transfer(2);
+	tap_check(&T, r.sent == MQ_PKTS && r.received == r.sent && r.duplicates == 0,
+		  "2 pairs: sent %u over %u flows on both tx queues, received %u, duplicates %u",
+		  r.sent, MQ_FLOWS, r.received, r.duplicates);
+	tap_check(&T, r.per_queue[0] > 0 && r.per_queue[1] > 0,
+		  "both rx queues carried traffic (%u + %u)", r.per_queue[0], r.per_queue[1]);
+	tap_check(&T, xstat(port0, "tx_q1_packets") > 0 && xstat(port1, "rx_q1_packets") > 0,
+		  "xstats: tx_q1_packets %" PRIu64 ", rx_q1_packets %" PRIu64,
+		  xstat(port0, "tx_q1_packets"), xstat(port1, "rx_q1_packets"));
+	port_stop(port0);
+	port_stop(port1);
+
+	/* back to one pair: the device must be told, or half the flows go to a queue
+	 * that has no buffers */
+	pc.nb_queues = 1;
+	if (!tap_check(&T, port_start(port0, &pc) == 0 && port_start(port1, &pc) == 0,
+		       "both ports restarted with 1 queue pair"))
+		return;
+	wait_link(port1, RTE_ETH_LINK_UP, 2000);
+	r = mq_transfer(1);
+	tap_check(&T, r.sent == MQ_PKTS && r.received == r.sent && r.duplicates == 0,
+		  "1 pair: sent %u over %u flows, received %u on queue 0, duplicates %u",
+		  r.sent, MQ_FLOWS, r.received, r.duplicates);
+	port_stop(port0);
+	port_stop(port1);
+	tap_check(&T, rte_mempool_in_use_count(pool) == 0, "no mbuf held after stop");
+}
+
 /* --- link-status interrupts --- */
 
 static int lsc_events;
@@ -809,7 +1005,7 @@ main(int argc, char **argv)
 	argv += ret;
 	if (argc < 2) {
 		fprintf(stderr, "usage: test-vfiofd-pmd <EAL args> -- "
-			"basic|cycles|jumbo|jumbo_refused|rxintr|lsc\n");
+			"basic|cycles|jumbo|jumbo_refused|rxintr|lsc|mq\n");
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -839,6 +1035,8 @@ main(int argc, char **argv)
 		test_rxintr();
 	else if (strcmp(test, "lsc") == 0)
 		test_lsc();
+	else if (strcmp(test, "mq") == 0)
+		test_mq();
 	else
 		tap_check(&T, false, "unknown test '%s'", test);
 	/* close the ports before their mbufs' pool goes away */
