@@ -27,20 +27,27 @@ fi
 # both in the same boot, alternated run by run (the order flips each round), medians.
 # Then the cdev-only kernel, where DPDK's own path cannot run at all.
 pmd_bench=$VFIOFD_TOP/app/test-vfiofd/pmd/vm_pmd_bench.sh
-out=$B/bench-pmd.log
-if bash "$S/vm-run.sh" --timeout 1500 iommu \
-	"bash $pmd_bench --rounds 5 --seconds 15 vfiofd pci" > "$out" 2>&1; then
+# pmd_vs_pci NAME PROFILE ROUNDS [vm_pmd_bench.sh options]: both paths, one boot of
+# PROFILE; prints BENCH <NAME>_vfiofd, BENCH <NAME>_dpdk_pci and RATIO <NAME>_vs_dpdk_pci.
+pmd_vs_pci() {
+	local name=$1 profile=$2 rounds=$3 out=$B/bench-$1.log
+	shift 3
+	if ! bash "$S/vm-run.sh" --timeout 1500 "$profile" \
+		"bash $pmd_bench --rounds $rounds --seconds 15 $* vfiofd pci" > "$out" 2>&1; then
+		echo "$name benchmark failed: see $out"; tail -n 20 "$out"; return 1
+	fi
 	grep -E '^(RUN|MEDIAN) ' "$out" | sed 's/^/# /'
-	awk '/^MEDIAN vfiofd / { v = $3 } /^MEDIAN pci / { p = $3 }
+	awk -v name="$name" '/^MEDIAN vfiofd / { v = $3 } /^MEDIAN pci / { p = $3 }
 		END {
 			if (v == "" || p == "" || p + 0 == 0) exit 1
-			printf "BENCH testpmd_io_mpps_vfiofd %s Mpps\n", v
-			printf "BENCH testpmd_io_mpps_dpdk_pci %s Mpps\n", p
-			printf "RATIO testpmd_io_mpps_vs_dpdk_pci %.3f\n", v / p
-		}' "$out" || { echo "vfiofd PMD benchmark: no medians, see $out"; rc=1; }
-else
-	echo "vfiofd PMD benchmark failed: see $out"; tail -n 20 "$out"; rc=1
-fi
+			printf "BENCH %s_vfiofd %s Mpps\n", name, v
+			printf "BENCH %s_dpdk_pci %s Mpps\n", name, p
+			printf "RATIO %s_vs_dpdk_pci %.3f\n", name, v / p
+		}' "$out" || { echo "$name benchmark: no medians, see $out"; return 1; }
+}
+pmd_vs_pci testpmd_io_mpps iommu 5 || rc=1
+# The same with 2 queue pairs per port, on the multiqueue taps of the iommu-mq profile.
+pmd_vs_pci testpmd_io_2q_mpps iommu-mq 3 --queues 2 || rc=1
 out=$B/bench-pmd-cdev-only.log
 if bash "$S/vm-run.sh" --timeout 900 cdev-only \
 	"bash $pmd_bench --rounds 3 --seconds 15 vfiofd" > "$out" 2>&1; then

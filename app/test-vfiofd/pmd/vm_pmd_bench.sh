@@ -5,16 +5,17 @@
 # vfiofd PMD and DPDK's own net_virtio on bus/pci alternated in the same boot, a few
 # rounds, medians. Prints per run "RUN <name> <round> <mpps> at <epoch>" and at the end
 # "MEDIAN <name> <mpps>" for each variant.
-# Usage: vm_pmd_bench.sh [--rounds N] [--seconds S] VARIANT...
+# Usage: vm_pmd_bench.sh [--rounds N] [--seconds S] [--queues Q] VARIANT...
 #   VARIANT: pci | vfiofd[:devargs] (devargs with ',' between keys, e.g.
 #            vfiofd:event_idx=off,mrg_rxbuf=on); the variant's name is the whole word.
 set -u
 . "$(dirname "$0")/../../../scripts/lib.sh"
-rounds=3 seconds=15
+rounds=3 seconds=15 queues=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
+	--queues) queues=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -32,7 +33,7 @@ for r in $(seq 1 "$rounds"); do
 		*) die "unknown variant $v" ;;
 		esac
 		tag=$(echo "$v" | tr ':,=' '___')
-		out=$(bash "$fwd" "${args[@]}" --tag "$tag" --seconds "$seconds" 2>&1)
+		out=$(bash "$fwd" "${args[@]}" --tag "$tag" --seconds "$seconds" --queues "$queues" 2>&1)
 		m=$(echo "$out" | awk '/^FWD .* mpps=/ { split($3, a, "="); print a[2] }')
 		if [ -z "$m" ]; then
 			echo "$out" | tail -n 30
