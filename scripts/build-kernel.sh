@@ -37,6 +37,11 @@ use_source bookworm
 
 extract_source() {
 	[ -f "$SRC/.extracted" ] && return 0
+	# one extraction at a time (the configuration test runs several checks at once)
+	mkdir -p "$K"
+	exec 8> "$K/.extract.lock"
+	flock 8
+	[ -f "$SRC/.extracted" ] && { flock -u 8; return 0; }
 	log "extracting $TARBALL"
 	rm -rf "$SRC" "$K/tmp-extract"
 	mkdir -p "$K/tmp-extract"
@@ -44,6 +49,7 @@ extract_source() {
 	mv "$K/tmp-extract"/linux-source-* "$SRC"
 	rmdir "$K/tmp-extract"
 	touch "$SRC/.extracted"
+	flock -u 8
 }
 
 # Every option the fragments set (a later fragment overriding an earlier one, as

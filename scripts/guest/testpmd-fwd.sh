@@ -9,7 +9,8 @@
 #   loaded from the build tree (--build, default <top>/build); bus/pci is disabled
 #   (--no-pci) so that DPDK's own net_virtio cannot take the same NICs. --devargs are
 #   appended to both devices ("-a vfiofd:<BDF>,<devargs>").
-# --min-packets N: fail unless every port received and sent at least N packets.
+# --min-packets N: fail unless every port received and sent at least N packets; stop
+#   as soon as they have (--seconds is then the limit).
 # --tag NAME: the name printed in the FWD lines instead of the path.
 # Output lines for the host: "FWD <path> port<N> rx=<pkts> tx=<pkts> rx_missed=<n> tx_dropped=<n>"
 # and "FWD <path> mpps=<both ports, per second>".
@@ -52,29 +53,58 @@ multi_flow=()
 [ "$queues" -gt 1 ] && multi_flow=(--txonly-multi-flow)
 
 out=/tmp/testpmd-$tag.log
-# Interactive mode driven from a pipe: the two "show port stats" give testpmd's own
-# packets-per-second over the measured interval; "stop" prints the forward statistics.
+: > "$out"
+# The lowest RX and TX packet counts over both ports in the newest "show port stats"
+# output of the log (0 until both ports have been shown).
+low_count() {
+	awk '/NIC statistics for port/ { p = $6 }
+		/RX-packets:/ && p != "" { rx[p] = $2 }
+		/TX-packets:/ && p != "" { tx[p] = $2; p = "" }
+		END {
+			if (!(0 in rx) || !(1 in rx)) { print 0; exit }
+			m = rx[0]; if (rx[1] < m) m = rx[1]; if (tx[0] < m) m = tx[0]; if (tx[1] < m) m = tx[1]
+			print m + 0
+		}' "$out"
+}
+# Interactive mode driven from a pipe; "stop" prints the forward statistics. Without
+# --min-packets: forward for exactly --seconds between two "show port stats", whose
+# second block gives testpmd's packets-per-second over that interval. With it:
+# --seconds is the limit, and forwarding stops as soon as both ports have sent and
+# received the minimum (checked every 2 s; 2% over it, as the forward statistics that
+# decide start a little after the ports' own counters); the rate is then the last
+# interval's. stdout is line-buffered so that the log is current while it runs.
 {
 	echo "start tx_first"
 	sleep 2
 	echo "show port stats all"
-	sleep "$seconds"
-	echo "show port stats all"
+	if [ "$min_packets" -gt 0 ]; then
+		waited=0
+		while [ "$waited" -lt "$seconds" ]; do
+			sleep 2
+			waited=$((waited + 2))
+			echo "show port stats all"
+			sleep 0.2
+			[ "$(low_count)" -ge $((min_packets + min_packets / 50)) ] && break
+		done
+	else
+		sleep "$seconds"
+		echo "show port stats all"
+	fi
 	echo "stop"
 	sleep 1
 	echo "quit"
-} | timeout -k 5 $((seconds + 60)) "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
+} | timeout -k 5 $((seconds + 60)) stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
 	--file-prefix "fwd-$tag" --log-level=lib.eal:notice "${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
 	"${multi_flow[@]}" \
 	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }
 grep -E '^EAL|^VFIO|Port [0-9]+:|Link|vfiofd' "$out" | head -n 20 || true
 
-# The second "show port stats" block per port holds the pps over the measured interval.
+# The last "show port stats" block per port holds the pps over the last interval.
 # With more than one queue, testpmd also prints one block per stream (rx port/queue ->
 # tx port/queue): every rx queue of every port must have carried packets.
 awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" -v queues="$queues" '
-	/NIC statistics for port/ { port = $6; seen[port]++ }
+	/NIC statistics for port/ { port = $6 }
 	/Forward Stats for RX Port=/ {
 		s = $0; gsub(/[=\/]/, " ", s); split(s, w, " +")
 		for (i = 1; i in w; i++) {
@@ -83,7 +113,7 @@ awk -v path="$tag" -v seconds="$seconds" -v minp="$min_packets" -v queues="$queu
 		stream = 1
 	}
 	stream && /RX-packets:/ { qrx[sport, squeue] = $2; stream = 0 }
-	/Rx-pps:/ && seen[port] == 2 { rxpps[port] = $2 }
+	/Rx-pps:/ { rxpps[port] = $2 }
 	/Forward statistics for port/ { fport = $6; fwd = 1 }
 	fwd && /RX-packets:/ { rx[fport] = $2; rxdrop[fport] = $4 }
 	fwd && /TX-packets:/ { tx[fport] = $2; txdrop[fport] = $4; fwd = 0 }
