@@ -117,7 +117,15 @@ done
 qemu+=(-append "$append")
 if [ "$WIRING" = tap-mq ]; then
 	command -v unshare > /dev/null || die "unshare missing (util-linux): needed for WIRING=tap-mq"
-	qemu=(unshare --net -- bash "$VFIOFD_TOP/scripts/netns-wire.sh" "$QUEUES" vfiofd0 vfiofd1
+	# root may create a network namespace; where a container withholds that, a user
+	# namespace of our own grants it (and CAP_NET_ADMIN over the taps inside)
+	ns=(unshare --net)
+	if ! unshare --net true 2> /dev/null; then
+		unshare --user --map-root-user --net true 2> /dev/null ||
+			die "profile $profile: cannot create a network namespace for the tap wiring (unshare --net failed, also with a user namespace)"
+		ns=(unshare --user --map-root-user --net)
+	fi
+	qemu=("${ns[@]}" -- bash "$VFIOFD_TOP/scripts/netns-wire.sh" "$QUEUES" vfiofd0 vfiofd1
 		-- "${qemu[@]}")
 fi
 
