@@ -1033,9 +1033,10 @@ rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len)
 rte_iova_t
 rte_iommufd_mem_va2iova(const void *va)
 {
-	const struct rte_iova_cache *c = mem.cache;
+	struct rte_iova_cache *c = mem.cache;
 
-	return c != NULL ? rte_iova_cache_va2iova(c, va) : RTE_BAD_IOVA;
+	/* callers are control paths, not registered readers of the cache */
+	return c != NULL ? rte_iova_cache_va2iova_locked(c, va) : RTE_BAD_IOVA;
 }
 
 void

@@ -957,6 +957,23 @@ rte_iova_cache_reader_online(struct rte_iova_cache *c, unsigned int thread_id)
 
 /* ---- debugging ---- */
 
+rte_iova_t
+rte_iova_cache_va2iova_locked(struct rte_iova_cache *c, const void *va)
+{
+	struct iova_cache *ic = priv(c);
+	rte_iova_t iova;
+
+	if (c == NULL)
+		return RTE_BAD_IOVA;
+	/* Nodes are retired and freed only by updaters, under this lock: holding
+	 * it makes the lock-free lookup safe for a thread QSBR does not track.
+	 */
+	pthread_mutex_lock(&ic->lock);
+	iova = rte_iova_cache_va2iova(c, va);
+	pthread_mutex_unlock(&ic->lock);
+	return iova;
+}
+
 void *
 rte_iova_cache_iova2va(struct rte_iova_cache *c, rte_iova_t iova)
 {

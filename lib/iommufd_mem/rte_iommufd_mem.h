@@ -136,7 +136,11 @@ int rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len);
 
 /**
  * IOVA of @va (any byte of memory the library mapped), RTE_BAD_IOVA if it mapped none.
- * Lock-free; see rte_iova_cache.h for the exact guarantee under concurrent unmap.
+ * For control paths (ring setup, one-off buffers): any thread may call it, registered
+ * reader of the cache or not; it takes the cache's updater lock
+ * (rte_iova_cache_va2iova_locked()). Data paths translate lock-free with
+ * rte_iova_cache_va2iova() on rte_iommufd_mem_cache(), as registered readers; see
+ * rte_iova_cache.h for the exact guarantee under concurrent unmap.
  */
 rte_iova_t rte_iommufd_mem_va2iova(const void *va);
 

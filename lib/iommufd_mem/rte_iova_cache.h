@@ -45,8 +45,10 @@
  *
  * Threads that are not registered readers, or are offline, must not call
  * rte_iova_cache_va2iova(): they could read internal memory that is being
- * freed. rte_iova_cache_iova2va() takes the updater lock and may be called
- * from any thread.
+ * freed. They translate with rte_iova_cache_va2iova_locked(), which takes the
+ * updater lock (nodes are freed only under it) and suits control paths such
+ * as a PMD setting up its rings. rte_iova_cache_iova2va() also takes the
+ * updater lock and may be called from any thread.
  *
  * Layout. The fast path is a flat table with one 64-bit entry per 2 MiB of
  * the user virtual address space (the table is a sparse, lazily backed
@@ -315,6 +317,23 @@ rte_iova_cache_va2iova(const struct rte_iova_cache *c, const void *va)
 		return RTE_BAD_IOVA;
 	return __rte_iova_cache_node_lookup(e, a);
 }
+
+/**
+ * Translate a virtual address from any thread, registered reader or not
+ * (meant for control paths). Takes the updater lock, so no internal node can
+ * be freed during the lookup; the answer is the translation in effect at some
+ * instant during the call. Safe from a reader too: updaters wait for grace
+ * periods without holding the lock.
+ *
+ * @param c
+ *   Cache.
+ * @param va
+ *   Virtual address.
+ * @return
+ *   The IOVA of va, or RTE_BAD_IOVA if no region of the cache contains it.
+ */
+rte_iova_t
+rte_iova_cache_va2iova_locked(struct rte_iova_cache *c, const void *va);
 
 /**
  * Translate an IOVA back to a virtual address, for debugging. Takes the

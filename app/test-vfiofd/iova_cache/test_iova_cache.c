@@ -528,7 +528,7 @@ static void
 test_random(void)
 {
 	struct rte_iova_cache *c = mk("random");
-	unsigned long ins_bad = 0, rm_bad = 0, i2v_bad = 0;
+	unsigned long ins_bad = 0, rm_bad = 0, i2v_bad = 0, locked_bad = 0;
 	unsigned int round;
 	size_t k;
 
@@ -578,6 +578,21 @@ test_random(void)
 				i2v_bad++;
 		}
 		tap_check(&t, i2v_bad == 0, "round %u: iova2va round-trips", round);
+
+		/* The locked lookup (control paths) answers as the oracle does: first,
+		 * middle and last byte of each region, and the byte after it.
+		 */
+		for (k = 0; k < nb_oracle; k++) {
+			const uintptr_t probe[] = { oracle[k].va, oracle[k].va + oracle[k].len / 2,
+				oracle[k].va + oracle[k].len - 1, oracle[k].va + oracle[k].len };
+
+			for (size_t j = 0; j < RTE_DIM(probe); j++)
+				if (rte_iova_cache_va2iova_locked(c, P(probe[j])) !=
+						oracle_tr(probe[j]))
+					locked_bad++;
+		}
+		tap_check(&t, locked_bad == 0, "round %u: va2iova_locked matches the oracle on "
+				"%zu regions (%lu mismatches)", round, nb_oracle, locked_bad);
 
 		/* Remove about half, with wrong-length attempts first. */
 		for (k = 0; k < nb_oracle;) {

@@ -22,6 +22,11 @@
  *   - a miss is wrong if g1 == g2 is even (the region was inserted before g1
  *     and its removal had not started at g2);
  *   - an address outside every region must miss.
+ * A control thread, not registered with the cache, translates with
+ * rte_iova_cache_va2iova_locked() meanwhile (as a PMD's queue setup does) and is
+ * checked against the same oracle: its answer is the translation at one instant
+ * between g1 and g2, so its version lies in g1 / 2 .. (g2 + 1) / 2, and it never
+ * reads a freed node.
  * A build that skips the grace period (IOVA_CACHE_TEST_BREAK_RECLAIM, see
  * meson.build: test_iova_cache_stress_broken) lets the updater reuse a VA
  * while a reader still holds its old translation, and frees (poisons)
@@ -293,6 +298,57 @@ reader(void *arg)
 	return NULL;
 }
 
+static struct reader_stats cstats;
+
+static void *
+control(void *arg)
+{
+	struct reader_stats *st = &cstats;
+	uint64_t rs = seed * 0x7f4a7c15;
+
+	RTE_SET_USED(arg);
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		uint64_t r = xs(&rs), g1, g2, v;
+		unsigned int i = (r >> 8) % nb_regions;
+		uintptr_t va = regions[i].va + (r >> 24) % regions[i].len;
+		rte_iova_t x;
+
+		/* a control path translates now and then: do not starve the updaters of
+		 * the lock, the readers' stress is the point of this test
+		 */
+		if (st->lookups++ % 16 == 0)
+			usleep(50);
+		g1 = __atomic_load_n(&gen[i].v, __ATOMIC_ACQUIRE);
+		x = rte_iova_cache_va2iova_locked(cache, (const void *)va);
+		g2 = __atomic_load_n(&gen[i].v, __ATOMIC_ACQUIRE);
+		if (x == RTE_BAD_IOVA) {
+			st->misses++;
+			if (g1 == g2 && (g1 & 1) == 0) {
+				st->failures++;
+				report("control: region %u va 0x%" PRIxPTR " missed while inserted",
+						i, va);
+			}
+			continue;
+		}
+		st->hits++;
+		x -= va - regions[i].va;
+		for (v = g1 / 2; v <= (g2 + 1) / 2; v++)
+			if (x == iova_of(i, v))
+				break;
+		if (v <= (g2 + 1) / 2)
+			continue;
+		st->failures++;
+		if (looks_poisoned(x + (va - regions[i].va)))
+			st->poisoned++;
+		else
+			st->stale++;
+		report("control: region %u va 0x%" PRIxPTR ": region iova 0x%" PRIx64
+				" outside versions %" PRIu64 "..%" PRIu64, i, va, x, g1 / 2,
+				(g2 + 1) / 2);
+	}
+	return NULL;
+}
+
 static void *
 updater(void *arg)
 {
@@ -345,7 +401,7 @@ main(int argc, char **argv)
 {
 	struct rte_iova_cache_params p = { .name = "stress", .max_readers = NB_READERS };
 	double seconds = argc > 1 ? atof(argv[1]) : 4.0;
-	pthread_t rt[NB_READERS], ut[NB_UPDATERS];
+	pthread_t rt[NB_READERS], ut[NB_UPDATERS], ct;
 	struct reader_stats tot = { 0 };
 	uint64_t t0, c0, total_updates = 0;
 	struct tap t = { 0 };
@@ -386,6 +442,7 @@ main(int argc, char **argv)
 		ret |= pthread_create(&rt[i], NULL, reader, (void *)(uintptr_t)i);
 	for (i = 0; i < NB_UPDATERS; i++)
 		ret |= pthread_create(&ut[i], NULL, updater, (void *)(uintptr_t)i);
+	ret |= pthread_create(&ct, NULL, control, NULL);
 	if (!tap_check(&t, ret == 0, "start threads"))
 		return tap_done(&t);
 
@@ -401,6 +458,7 @@ main(int argc, char **argv)
 		pthread_join(ut[i], NULL);
 		total_updates += updates[i];
 	}
+	pthread_join(ct, NULL);
 	for (i = 0; i < NB_READERS; i++) {
 		pthread_join(rt[i], NULL);
 		tot.lookups += rstats[i].lookups;
@@ -424,6 +482,10 @@ main(int argc, char **argv)
 			"(%" PRIu64 " violations: %" PRIu64 " stale versions, %" PRIu64
 			" read from freed nodes, %" PRIu64 " other)", tot.failures, tot.stale,
 			tot.poisoned, tot.failures - tot.stale - tot.poisoned);
+	tap_check(&t, cstats.failures == 0 && cstats.hits > 100,
+			"control thread (va2iova_locked, not a reader): %" PRIu64 " lookups, %"
+			PRIu64 " hits, %" PRIu64 " violations", cstats.lookups, cstats.hits,
+			cstats.failures);
 	tap_check(&t, tot.hits > 1000 && total_updates > 100 && tot.raced > 100,
 			"enough concurrency to mean something");
 	for (i = 0; i < nb_regions; i++)
