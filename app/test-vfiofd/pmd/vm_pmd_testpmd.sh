@@ -11,6 +11,10 @@
 #   io_2q, macswap_2q, oneway_2q
 #               the same with 2 queue pairs per port; they need the iommu-mq profile
 #               (multiqueue taps), and every rx queue must carry packets
+#   mp_2q       multi-process (iommu-mq profile): testpmd as primary forwards queue
+#               pair 0 of both ports, a second testpmd as a secondary process forwards
+#               pair 1 through the same ports; both queues of both ports carry
+#               packets, and the port counters reconcile
 #   mq_refused  on a device with one queue pair (the hub profiles), asking for 2 pairs
 #               fails at configure time with a message that says why
 set -u
@@ -96,6 +100,84 @@ io_2q|macswap_2q)
 	mode=${case_%_2q}
 	exec bash "$FWD" --path vfiofd --mode "$mode" --queues 2 --seconds "${seconds:-30}" \
 		--min-packets 100000
+	;;
+mp_2q)
+	q=$(max_queues)
+	[ "${q:-0}" -ge 2 ] ||
+		die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
+	s=${seconds:-10}
+	pl=/tmp/mp-primary.log sl=/tmp/mp-secondary.log
+	rm -f /tmp/mp-primary.in /tmp/mp-secondary.in
+	mkfifo /tmp/mp-primary.in /tmp/mp-secondary.in
+	common=(--no-pci "${PLUGINS[@]}" -a "vfiofd:$V1" -a "vfiofd:$V2" -n 1 --file-prefix mp)
+	app=(-i --rxq=2 --txq=2 --num-procs=2 --forward-mode=io --txonly-multi-flow
+		--total-num-mbufs=16384)
+	# each process: its main lcore idles at the prompt, its forwarding lcore polls, on
+	# the other CPU than the other process's poller
+	timeout -k 5 $((s + 120)) stdbuf -oL "$TESTPMD" --lcores '0@0,1@1' --proc-type=primary \
+		"${common[@]}" -- "${app[@]}" --proc-id=0 < /tmp/mp-primary.in > "$pl" 2>&1 &
+	pp=$!
+	exec 3> /tmp/mp-primary.in
+	prompt() { # $1 = log, $2 = pid: wait for the interactive prompt
+		for _ in $(seq 600); do
+			grep -q 'testpmd>' "$1" && return 0
+			kill -0 "$2" 2> /dev/null || return 1
+			sleep 0.1
+		done
+		return 1
+	}
+	prompt "$pl" $pp || { cat "$pl"; die "the primary testpmd did not come up"; }
+	timeout -k 5 $((s + 90)) stdbuf -oL "$TESTPMD" --lcores '0@1,1@0' --proc-type=secondary \
+		"${common[@]}" --log-level=pmd.net.vfiofd_virtio:info -- "${app[@]}" --proc-id=1 \
+		< /tmp/mp-secondary.in > "$sl" 2>&1 &
+	sp=$!
+	exec 4> /tmp/mp-secondary.in
+	prompt "$sl" $sp || { echo "---- secondary ----"; cat "$sl"; echo quit >&3; wait $pp
+		die "the secondary testpmd did not come up"; }
+	echo "start tx_first" >&3
+	echo "start tx_first" >&4
+	sleep "$s"
+	echo "stop" >&4; sleep 1; echo "quit" >&4
+	exec 4>&-
+	wait $sp; src=$?
+	echo "stop" >&3; sleep 1
+	echo "show port stats all" >&3; echo "show port xstats all" >&3; sleep 1; echo "quit" >&3
+	exec 3>&-
+	wait $pp; prc=$?
+	grep -E 'secondary process|RX P=' "$sl" | head -n 4
+	if [ $src != 0 ] || [ $prc != 0 ]; then
+		echo "---- primary ($prc) ----"; tail -n 40 "$pl"; echo "---- secondary ($src) ----"
+		tail -n 40 "$sl"; die "testpmd exited with $prc (primary), $src (secondary)"
+	fi
+	# io forwarding conserves packets: only what tx_first injected (4 streams of 32)
+	# can be in flight when forwarding stops
+	awk '
+		/NIC statistics for port/ { p = $6 }
+		/RX-packets:/ && p != "" { rx[p] = $2; miss[p] = $4 }
+		/TX-packets:/ && p != "" { tx[p] = $2 }
+		/^ *(rx|tx)_q[01]_packets:/ && p != "" { sub(":", "", $1); q[p, $1] = $2 }
+		/NIC extended statistics for port/ { p = $NF }
+		END {
+			bad = 0
+			for (p = 0; p < 2; p++) {
+				printf "MP port%d rx_q0=%d rx_q1=%d tx_q0=%d tx_q1=%d\n", p,
+					q[p, "rx_q0_packets"], q[p, "rx_q1_packets"],
+					q[p, "tx_q0_packets"], q[p, "tx_q1_packets"]
+				if (q[p, "rx_q0_packets"] < 10000 || q[p, "rx_q1_packets"] < 10000 ||
+				    q[p, "tx_q0_packets"] < 10000 || q[p, "tx_q1_packets"] < 10000) {
+					printf "MP port%d: a queue pair (so a process) forwarded little\n", p
+					bad = 1
+				}
+			}
+			for (p = 0; p < 2; p++) {
+				o = 1 - p; d = tx[p] - rx[o] - miss[o]; if (d < 0) d = -d
+				printf "MP reconcile port%d->port%d sent=%d received=%d missed=%d unaccounted=%d\n",
+					p, o, tx[p], rx[o], miss[o], d
+				if (d > 128 || tx[p] == 0) bad = 1
+			}
+			exit bad
+		}' "$pl" || { echo "---- primary ----"; cat "$pl"; die "multi-process forwarding did not reconcile"; }
+	echo "PASS: primary and secondary forwarded through the same ports, counts reconciled"
 	;;
 mq_refused)
 	q=$(max_queues)

@@ -78,8 +78,13 @@ struct vfiofd_device {
 	 */
 	bool noiommu;
 	int iommu_group;
-	/* A secondary process: the device fd is a copy of the primary's (vfiofd_mp.c). */
+	/*
+	 * A secondary process: the device fd is a copy of the primary's (vfiofd_mp.c), and
+	 * the BARs go at the primary's addresses (bar_va, NULL: not mapped there), so that
+	 * the pointers a PMD keeps in shared memory hold in both processes.
+	 */
 	bool secondary;
+	void *bar_va[RTE_VFIOFD_NUM_BARS];
 	struct vfiofd_options opts;
 	int opts_err;                   /* < 0: the devargs are refused, see opts_errmsg */
 	char opts_errmsg[288];
@@ -173,6 +178,7 @@ void vfiofd_dev_close(struct vfiofd_device *d);
 /* vfiofd_mp.c */
 void vfiofd_mp_init(void);
 void vfiofd_mp_fini(void);
+/* Secondary: the primary's fds of @d, and its BAR addresses into d->bar_va. */
 int vfiofd_mp_get_fds(struct vfiofd_device *d, int *iommufd, int *devfd, bool *translated);
 
 /* vfiofd_regions.c */

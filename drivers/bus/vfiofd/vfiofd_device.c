@@ -46,6 +46,7 @@ vfiofd_dev_init_state(struct vfiofd_device *d)
 	d->cfg_info = NULL;
 	memset(d->regions, 0, sizeof(d->regions));
 	memset(d->pub.regions, 0, sizeof(d->pub.regions));
+	memset(d->bar_va, 0, sizeof(d->bar_va));
 	d->has_msix = false;
 	d->do_reset = false;
 	d->intr_index = VFIO_PCI_NUM_IRQS;

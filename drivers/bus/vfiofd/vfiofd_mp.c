@@ -7,9 +7,10 @@
  * The device stays bound to the primary's iommufd and attached to its IOAS; the
  * primary keeps mapping all DPDK memory there, and that memory is shared with the
  * secondary at the same addresses, so DMA works from the secondary at IOVA == VA. The
- * secondary maps the BARs from its copy of the device fd and reads config space; it
- * leaves the device's state (command register, reset, interrupts, the request
- * notifier) to the primary, as bus/pci does for its secondaries.
+ * secondary maps the BARs from its copy of the device fd, at the addresses the primary
+ * mapped them (as bus/pci does: a PMD keeps BAR pointers, a doorbell's say, in shared
+ * memory), and reads config space; it leaves the device's state (command register,
+ * reset, interrupts, the request notifier) to the primary.
  */
 
 #include <errno.h>
@@ -31,6 +32,7 @@ struct vfiofd_mp_param {
 	char name[RTE_DEV_NAME_MAX_LEN]; /* the device */
 	int32_t result;                  /* reply: 0 or a negative errno */
 	uint8_t translated;              /* reply: the primary maps some IOVA != VA */
+	uint64_t bar_va[RTE_VFIOFD_NUM_BARS]; /* reply: where the primary mapped them, 0 */
 };
 
 static bool mp_registered;
@@ -66,6 +68,8 @@ mp_primary(const struct rte_mp_msg *msg, const void *peer)
 	} else {
 		rte_iommufd_mem_stats_get(&st);
 		rep->translated = st.iova_translated > 0;
+		for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++)
+			rep->bar_va[bar] = (uintptr_t)d->pub.regions[bar].addr;
 		reply.fds[0] = rte_iommufd_mem_iommufd();
 		reply.fds[1] = d->devfd;
 		reply.num_fds = 2;
@@ -135,6 +139,8 @@ vfiofd_mp_get_fds(struct vfiofd_device *d, int *iommufd, int *devfd, bool *trans
 		*iommufd = r->fds[0];
 		*devfd = r->fds[1];
 		*translated = rep->translated != 0;
+		for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++)
+			d->bar_va[bar] = (void *)(uintptr_t)rep->bar_va[bar];
 		free(mp_reply.msgs);
 		return 0;
 	}

@@ -115,15 +115,35 @@ map_bar(struct vfiofd_device *d, unsigned int bar)
 
 	if (pub->flags & RTE_VFIOFD_REGION_WRITE)
 		prot |= PROT_WRITE;
+	if (d->secondary && d->bar_va[bar] == NULL)
+		return 0; /* the primary did not map it either: both use the accessors */
 	r->map_len = (size_t)((desc.size + (uint64_t)pg - 1) & ~((uint64_t)pg - 1));
-	base = mmap(NULL, r->map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
+	/* a secondary takes the primary's address or nothing (see private.h) */
+	base = mmap(d->secondary ? d->bar_va[bar] : NULL, r->map_len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+		    (d->secondary ? MAP_FIXED_NOREPLACE : 0), -1, 0);
 	if (base == MAP_FAILED) {
 		ret = -errno;
-		VFIOFD_DEV_LOG(ERR, d, "BAR%u: cannot reserve %zu bytes of address space: %s",
-			       bar, r->map_len, strerror(-ret));
+		if (d->secondary && ret == -EEXIST)
+			VFIOFD_DEV_LOG(ERR, d, "BAR%u: the primary maps it at %p, which this "
+				       "secondary process already uses: a PMD's pointers into the "
+				       "BAR would not hold here (start the secondary with fewer "
+				       "libraries or the primary with --base-virtaddr)", bar,
+				       d->bar_va[bar]);
+		else
+			VFIOFD_DEV_LOG(ERR, d, "BAR%u: cannot reserve %zu bytes of address "
+				       "space: %s", bar, r->map_len, strerror(-ret));
 		r->map_len = 0;
 		return ret;
+	}
+	if (d->secondary && base != d->bar_va[bar]) {
+		/* a kernel without MAP_FIXED_NOREPLACE (before 4.17) takes it as a hint */
+		VFIOFD_DEV_LOG(ERR, d, "BAR%u: mapped at %p in this secondary process, at %p in "
+			       "the primary: refusing a mapping whose pointers differ", bar, base,
+			       d->bar_va[bar]);
+		munmap(base, r->map_len);
+		r->map_len = 0;
+		return -EADDRNOTAVAIL;
 	}
 	for (unsigned int i = 0; i < r->n_areas; i++) {
 		void *want = (char *)base + r->areas[i].offset;

@@ -780,6 +780,62 @@ vv_probe_queues(struct vv_hw *hw)
 	return 0;
 }
 
+/*
+ * A secondary process: the port, its queues and rings are the primary's, in shared
+ * memory; the secondary runs the data path on queues the application gives it and reads
+ * what needs no control of the device. Configuration stays with the primary.
+ */
+static const struct eth_dev_ops vv_secondary_ops = {
+	.dev_infos_get = vv_dev_infos_get,
+	.link_update = vv_link_update,
+	.stats_get = vv_stats_get,
+	.xstats_get = vv_xstats_get,
+	.xstats_get_names = vv_xstats_get_names,
+	.rxq_info_get = vv_rxq_info_get,
+	.txq_info_get = vv_txq_info_get,
+};
+
+/*
+ * The virtio structures must be reachable at the addresses the primary recorded in
+ * shared memory (the bus maps a secondary's BARs at the primary's addresses): true if
+ * @w is, or absent.
+ */
+static bool
+vv_window_shared(const struct vv_window *w, const struct rte_vfiofd_device *vdev)
+{
+	const uint8_t *base;
+
+	if (!w->present)
+		return true;
+	base = vdev->regions[w->bar].addr;
+	return w->va != NULL && base != NULL && base + w->off == w->va;
+}
+
+static int
+vv_eth_init_secondary(struct rte_eth_dev *eth_dev, struct rte_vfiofd_device *vdev)
+{
+	struct vv_hw *hw = VV_HW(eth_dev);
+	const struct vv_pci *p = &hw->pci;
+
+	if (!vv_window_shared(&p->common, vdev) || !vv_window_shared(&p->notify, vdev) ||
+	    !vv_window_shared(&p->isr, vdev) || !vv_window_shared(&p->devcfg, vdev)) {
+		VV_DEV_LOG(ERR, vdev->name, "port %u: its virtio structures are not mapped at "
+			   "the primary's addresses in this process (bar_mmap=off in the "
+			   "primary?): a secondary process cannot drive it",
+			   eth_dev->data->port_id);
+		return -ENOTSUP;
+	}
+	eth_dev->dev_ops = &vv_secondary_ops;
+	/* the receive variant the primary chose at its last start (attach after it) */
+	eth_dev->rx_pkt_burst = vv_has(hw, VV_NET_F_MRG_RXBUF) ? vv_recv_mrg_pkts :
+								 vv_recv_pkts;
+	eth_dev->tx_pkt_burst = vv_xmit_pkts;
+	VV_DEV_LOG(INFO, hw->name, "port %u attached in a secondary process (%s receive)",
+		   eth_dev->data->port_id, vv_has(hw, VV_NET_F_MRG_RXBUF) ?
+		   "merged-buffer" : "single-buffer");
+	return 0;
+}
+
 struct vv_init_params {
 	struct rte_vfiofd_device *vdev;
 	struct vv_opts opts;
@@ -795,9 +851,14 @@ vv_eth_init(struct rte_eth_dev *eth_dev, void *params)
 	char fbuf[32];
 	int ret;
 
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return vv_eth_init_secondary(eth_dev, vdev);
 	hw->vdev = vdev;
 	hw->eth_dev = eth_dev;
-	hw->name = vdev->name;
+	/* the port's name (the PCI address) lives in shared memory: a secondary process
+	 * reads hw->name at the same address
+	 */
+	hw->name = eth_dev->data->name;
 	hw->opts = ip->opts;
 	eth_dev->dev_ops = &vv_ops;
 	eth_dev->rx_pkt_burst = vv_recv_pkts;
@@ -809,6 +870,7 @@ vv_eth_init(struct rte_eth_dev *eth_dev, void *params)
 	ret = vv_pci_init(&hw->pci, vdev);
 	if (ret < 0)
 		return ret;
+	hw->pci.name = hw->name;
 	ret = vv_pci_reset(&hw->pci);
 	if (ret < 0)
 		return ret;
@@ -916,10 +978,6 @@ vv_probe(struct rte_vfiofd_driver *drv, struct rte_vfiofd_device *dev)
 	int ret;
 
 	RTE_SET_USED(drv);
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		VV_DEV_LOG(ERR, dev->name, "secondary processes are not supported");
-		return -ENOTSUP;
-	}
 	ret = vv_parse_devargs(dev, &ip.opts);
 	if (ret < 0)
 		return ret;
