@@ -72,7 +72,10 @@ EOS
 
 # no_timer_check: under TCG on a loaded host the early IO-APIC timer check can miss its
 # ticks and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
-append="console=ttyS0 loglevel=4 panic=-1 no_timer_check root=hostroot rootfstype=9p"
+# i8042.noaux/nokbd, 8250.nr_uarts=1: no PS/2 probing and one serial port (the console):
+# about 0.4 s less per boot under TCG, and the test bed has no use for either.
+append="console=ttyS0 loglevel=4 panic=-1 no_timer_check i8042.noaux i8042.nokbd 8250.nr_uarts=1"
+append+=" root=hostroot rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$VFIOFD_TOP/scripts/guest-init.sh"
 case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread single|multi, not '$tcg_thread'" ;; esac
