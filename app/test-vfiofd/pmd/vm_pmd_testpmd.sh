@@ -107,13 +107,18 @@ mp_2q)
 		die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
 	s=${seconds:-10}
 	pl=/tmp/mp-primary.log sl=/tmp/mp-secondary.log
+	# a process that dies leaves its command pipe without a reader: report it, do not
+	# die of SIGPIPE
+	trap '' PIPE
 	rm -f /tmp/mp-primary.in /tmp/mp-secondary.in
 	mkfifo /tmp/mp-primary.in /tmp/mp-secondary.in
 	common=(--no-pci "${PLUGINS[@]}" -a "vfiofd:$V1" -a "vfiofd:$V2" -n 1 --file-prefix mp)
 	app=(-i --rxq=2 --txq=2 --num-procs=2 --forward-mode=io --txonly-multi-flow
 		--total-num-mbufs=16384)
 	# each process: its main lcore idles at the prompt, its forwarding lcore polls, on
-	# the other CPU than the other process's poller
+	# the other CPU than the other process's poller. The lcore ids differ between the
+	# processes (0-1 and 2-3): a mempool keeps one cache per lcore id in shared
+	# memory, and two processes polling with the same id corrupt it.
 	timeout -k 5 $((s + 120)) stdbuf -oL "$TESTPMD" --lcores '0@0,1@1' --proc-type=primary \
 		"${common[@]}" -- "${app[@]}" --proc-id=0 < /tmp/mp-primary.in > "$pl" 2>&1 &
 	pp=$!
@@ -127,7 +132,7 @@ mp_2q)
 		return 1
 	}
 	prompt "$pl" $pp || { cat "$pl"; die "the primary testpmd did not come up"; }
-	timeout -k 5 $((s + 90)) stdbuf -oL "$TESTPMD" --lcores '0@1,1@0' --proc-type=secondary \
+	timeout -k 5 $((s + 90)) stdbuf -oL "$TESTPMD" --lcores '2@1,3@0' --proc-type=secondary \
 		"${common[@]}" --log-level=pmd.net.vfiofd_virtio:info -- "${app[@]}" --proc-id=1 \
 		< /tmp/mp-secondary.in > "$sl" 2>&1 &
 	sp=$!
