@@ -792,6 +792,30 @@ struct mq_result {
 	unsigned int per_queue[2];
 };
 
+/* One receive burst from each of port1's @nq queues, accounted in @r. */
+static void
+mq_collect(struct mq_result *r, uint8_t *seen, uint16_t nq)
+{
+	struct rte_mbuf *pkts[32];
+
+	for (uint16_t q = 0; q < nq; q++) {
+		uint16_t got = rte_eth_rx_burst(port1, q, pkts, RTE_DIM(pkts));
+
+		for (uint16_t i = 0; i < got; i++) {
+			int64_t n = check_flow_pkt(pkts[i]);
+
+			if (n < 0)
+				continue;
+			r->per_queue[q]++;
+			if (seen[n]++ == 0)
+				r->received++;
+			else
+				r->duplicates++;
+		}
+		rte_pktmbuf_free_bulk(pkts, got);
+	}
+}
+
 /*
  * Send MQ_PKTS packets over MQ_FLOWS flows from port0, alternating its @nq tx queues
  * burst by burst, and collect them on every rx queue of port1.
@@ -824,42 +848,12 @@ mq_transfer(uint16_t nq)
 		r.sent += s;
 		seq += k;
 		/* drain as we go: the receive rings are smaller than the whole transfer */
-		for (uint16_t q = 0; q < nq; q++) {
-			uint16_t got = rte_eth_rx_burst(port1, q, pkts, RTE_DIM(pkts));
-
-			for (uint16_t i = 0; i < got; i++) {
-				int64_t n = check_flow_pkt(pkts[i]);
-
-				if (n >= 0) {
-					r.per_queue[q]++;
-					if (seen[n]++ == 0)
-						r.received++;
-					else
-						r.duplicates++;
-				}
-			}
-			rte_pktmbuf_free_bulk(pkts, got);
-		}
+		mq_collect(&r, seen, nq);
 		rte_delay_us_sleep(500);   /* let QEMU keep up: no drop for want of buffers */
 	}
 	deadline = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
 	while (r.received + r.duplicates < r.sent && rte_get_timer_cycles() < deadline) {
-		for (uint16_t q = 0; q < nq; q++) {
-			uint16_t got = rte_eth_rx_burst(port1, q, pkts, RTE_DIM(pkts));
-
-			for (uint16_t i = 0; i < got; i++) {
-				int64_t n = check_flow_pkt(pkts[i]);
-
-				if (n >= 0) {
-					r.per_queue[q]++;
-					if (seen[n]++ == 0)
-						r.received++;
-					else
-						r.duplicates++;
-				}
-			}
-			rte_pktmbuf_free_bulk(pkts, got);
-		}
+		mq_collect(&r, seen, nq);
 		rte_delay_us_sleep(200);
 	}
 	return r;
