@@ -6,7 +6,13 @@
  * ---------
  * slots[]: one 64-bit entry per 2 MiB of virtual memory below
  * 2^RTE_IOVA_CACHE_VA_BITS, in an anonymous MAP_NORESERVE mapping. Reading an
- * entry that was never written costs a zero page, not memory. An entry is:
+ * entry that was never written costs a zero page, not memory. The mapping is
+ * read-only, and the updater makes a table page writable (mprotect) before
+ * it first stores into it: DPDK applications lock their memory (testpmd calls
+ * mlockall() by default), and locking populates a writable private mapping
+ * with real pages -- 512 MiB of them for a 47-bit table, seconds of page
+ * clearing at start-up -- where a read-only one gets the zero page (a huge
+ * zero page where transparent hugepages are allowed). An entry is:
  *   0                          no region intersects the slot;
  *   (iova - va) + 1, odd       one region covers the whole slot and its
  *                              IOVA - VA delta is even (always true for
@@ -58,6 +64,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_debug.h>
@@ -538,12 +545,18 @@ rte_iova_cache_create(const struct rte_iova_cache_params *params)
 
 	/* Sparse table: pages that are only read map the zero page, so the
 	 * memory cost is that of the pages describing registered memory.
+	 * Read-only until written (slots_writable()), even under mlockall().
+	 * MADV_HUGEPAGE lets mlockall() map it with huge zero pages, one fault
+	 * per 2 MiB of table instead of 512; failing that, it is only slower.
 	 */
 	ic->map_len = NB_SLOTS * sizeof(uint64_t);
-	map = mmap(NULL, ic->map_len, PROT_READ | PROT_WRITE,
+	map = mmap(NULL, ic->map_len, PROT_READ,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED)
 		goto nomem;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(map, ic->map_len, MADV_HUGEPAGE);
+#endif
 	ic->slots = map;
 	ic->pub.slots = map;
 
@@ -576,6 +589,22 @@ slot_range(uintptr_t va, uintptr_t end, size_t *s0, size_t *s1)
 	*s0 = va >> RTE_IOVA_CACHE_SLOT_SHIFT;
 	*s1 = (end - 1) >> RTE_IOVA_CACHE_SLOT_SHIFT;
 	return true;
+}
+
+/* Make the table pages holding slots [s0, s1] writable; 0 or -errno. The
+ * readers' view does not change: the same pages, readable throughout.
+ */
+static int
+slots_writable(struct iova_cache *ic, size_t s0, size_t s1)
+{
+	static uintptr_t pg;
+	uintptr_t b, e;
+
+	if (pg == 0)
+		pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	b = RTE_ALIGN_FLOOR((uintptr_t)&ic->slots[s0], pg);
+	e = RTE_ALIGN_CEIL((uintptr_t)&ic->slots[s1 + 1], pg);
+	return mprotect((void *)b, e - b, PROT_READ | PROT_WRITE) == 0 ? 0 : -errno;
 }
 
 /* Drop the node (if any) of slot s; used at teardown. */
@@ -692,6 +721,10 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 	 */
 	in_table = slot_range(a, end, &s0, &s1);
 	if (in_table) {
+		/* the slots a region covers stay writable: remove stores there */
+		ret = slots_writable(ic, s0, s1);
+		if (ret != 0)
+			goto out;
 		for (s = s0; s <= s1; s++) {
 			uintptr_t ps, pe;
 			uint64_t e = ic->slots[s];

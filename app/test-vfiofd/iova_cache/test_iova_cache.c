@@ -4,9 +4,10 @@
  * boundaries, overlaps, adjacency, exact-range removal, re-insertion,
  * sub-2 MiB, unaligned and odd-delta regions, addresses above the flat
  * table, reader registration, iova2va, and thousands of random regions
- * checked against a simple oracle. The cache never dereferences the
- * addresses it translates, so the test uses synthetic addresses and needs
- * no EAL.
+ * checked against a simple oracle, and the memory cost of a cache in a
+ * process that calls mlockall() (as testpmd does). The cache never
+ * dereferences the addresses it translates, so the test uses synthetic
+ * addresses and needs no EAL.
  *
  * Usage: test_iova_cache [seed]
  */
@@ -18,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_errno.h>
@@ -628,6 +633,88 @@ test_random(void)
 	rte_iova_cache_free(c);
 }
 
+/* Resident set size of this process in KiB (VmRSS), or -1. */
+static long
+rss_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Child of test_mlockall(): exit status 0, or the number of the failed step. */
+static int
+mlockall_child(void)
+{
+	const uintptr_t A = (uintptr_t)1 << 40;
+	struct rte_iova_cache_params p = { .max_readers = 1 };
+	struct rte_iova_cache *c = rte_iova_cache_create(&p);
+	struct timespec t0, t1;
+	long before, after;
+
+	if (c == NULL)
+		return 2;
+	before = rss_kb();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+		return 3;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	after = rss_kb();
+	printf("# mlockall with a cache: VmRSS %ld -> %ld kB, %.3f s\n", before, after,
+		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	/* the cache's table may not cost more than a few pages of memory */
+	if (before < 0 || after - before > 16 * 1024)
+		return 4;
+	/* and it still works in a locked process: updates fault their table
+	 * pages in as they write them
+	 */
+	if (rte_iova_cache_insert(c, P(A), MB(64), 0x1000000) != 0 ||
+			rte_iova_cache_insert(c, P(A + MB(65)), KB(8), 0x7000) != 0)
+		return 5;
+	if (rte_iova_cache_va2iova(c, P(A + MB(63))) != 0x1000000 + MB(63) ||
+			rte_iova_cache_va2iova(c, P(A + MB(65) + 5)) != 0x7005 ||
+			rte_iova_cache_va2iova(c, P(A + MB(64))) != RTE_BAD_IOVA)
+		return 6;
+	if (rte_iova_cache_remove(c, P(A), MB(64)) != 0 ||
+			rte_iova_cache_va2iova(c, P(A)) != RTE_BAD_IOVA)
+		return 7;
+	rte_iova_cache_free(c);
+	return 0;
+}
+
+/* DPDK applications lock their memory (testpmd calls mlockall() unless told
+ * not to): the cache's sparse table must not turn into hundreds of MiB of
+ * locked memory then. In a child, so that the lock does not outlive the test.
+ */
+static void
+test_mlockall(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int r = mlockall_child();
+
+		fflush(stdout);
+		_exit(r);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) != pid)
+		status = -1;
+	tap_check(&t, pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"mlockall() in a process with a cache: table not populated, cache works "
+		"(child status 0x%x)", status);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -641,5 +728,6 @@ main(int argc, char **argv)
 	test_far();
 	test_readers();
 	test_random();
+	test_mlockall();
 	return tap_done(&t);
 }
