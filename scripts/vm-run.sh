@@ -3,6 +3,7 @@
 # code.  Usage:
 #   vm-run.sh [--timeout SECS] [--keep] [--host-hook CMD] [--tcg-thread single|multi]
 #             PROFILE 'COMMAND'
+#   vm-run.sh --stop-sessions
 # PROFILE is a file config/vm/PROFILE.conf (iommu, iommu-mq, noiommu, cdev-only).
 # The guest runs under QEMU TCG with the host's / shared read-only, so COMMAND can use
 # any host path (build trees, the DPDK in the cache). In the guest the environment has
@@ -11,10 +12,29 @@
 # socket) and VFIOFD_VM_RESULTS (the shared results directory) in its environment.
 # VFIOFD_VM_HUGEPAGES and VFIOFD_VM_MEM override the profile's 2 MiB hugepage count and
 # guest memory size.
+#
+# Sessions. With VFIOFD_VM_SESSIONS=<dir> (scripts/run-tests.sh sets it), commands for
+# the same machine (profile, kernel, memory, TCG threading) run one after the other in
+# one boot of it instead of a boot each. The guest gives every command a clean machine
+# and fails a command that does not leave it so (scripts/guest-init.sh, after_job): no
+# process survives, the mount table, hugepages and vfio-pci bindings are as before, and
+# scratch directories are new. A failed command ends its session: the next one boots
+# afresh. A command with a host hook always gets a boot of its own (the hook acts on
+# the machine), and one session runs at a time. --stop-sessions powers off every
+# session under VFIOFD_VM_SESSIONS and removes the directory.
+#
 # Exit status: the command's; 1 with a clear message if the guest did not boot or the
 # command did not report back (a test bed that did not run is a failure, never a skip).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+# Power off one session (its QEMU's process group) and forget it.
+stop_session() { # $1 = session directory
+	local pid
+	pid=$(cat "$1/pid" 2> /dev/null) || pid=
+	[ -n "$pid" ] && kill -9 -- "-$pid" 2> /dev/null || true
+	rm -f "$1/pid"
+}
 
 timeout_s=600 keep=0 hook= tcg_thread=${VFIOFD_VM_TCG_THREAD:-multi}
 while [ $# -gt 0 ]; do
@@ -23,6 +43,17 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1; shift ;;
 	--host-hook) hook=$2; shift 2 ;;
 	--tcg-thread) tcg_thread=$2; shift 2 ;;
+	--stop-sessions)
+		[ -n "${VFIOFD_VM_SESSIONS:-}" ] || exit 0
+		for d in "$VFIOFD_VM_SESSIONS"/*/; do
+			[ -d "$d" ] && stop_session "$d"
+		done
+		if [ -f "$VFIOFD_VM_SESSIONS/boots" ]; then
+			log "test-bed sessions: $(wc -l < "$VFIOFD_VM_SESSIONS/jobs") commands in $(wc -l < "$VFIOFD_VM_SESSIONS/boots") boots"
+		fi
+		rm -rf "$VFIOFD_VM_SESSIONS"
+		exit 0
+		;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -43,156 +74,285 @@ kernel=$VFIOFD_CACHE/kernel/build-$KERNEL/arch/x86/boot/bzImage
 [ -f "$kernel" ] && [ -f "$VFIOFD_CACHE/kernel/build-$KERNEL/.stamp" ] ||
 	die "no complete $KERNEL guest kernel in $VFIOFD_CACHE/kernel/build-$KERNEL: run 'make setup' first"
 command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing: run 'make setup' first"
+case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread single|multi, not '$tcg_thread'" ;; esac
 
+sessions=${VFIOFD_VM_SESSIONS:-}
+[ -n "$hook" ] && sessions=
 runs=${VFIOFD_VM_RUNS:-$VFIOFD_TOP/build/vm-runs}
 mkdir -p "$runs"
-R=$(mktemp -d "$runs/$profile.XXXXXX")
-# A unix socket path must stay under 108 bytes: keep QMP's in a short private dir.
-S=$(mktemp -d /tmp/vfiofd-qmp.XXXXXX)
-qemu_pid=
-cleanup() {
-	[ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null || true
-	rm -rf "$S"
-	[ "$keep" = 1 ] || [ "${failed:-1}" = 1 ] || rm -rf "$R"
-}
-trap cleanup EXIT
-
-printf '%s\n' "$cmd" > "$R/cmd.sh"
 # The guest command gets most of the time; the rest is for boot and power-off.
 cmd_timeout=$(( timeout_s > 60 ? timeout_s - 30 : timeout_s / 2 ))
-cat > "$R/env.sh" <<EOS
+
+# ---- the machine ----
+
+# The QEMU command line for a guest whose results share is $1 (QMP socket in $2 if
+# given), in the array "qemu".
+qemu_cmdline() {
+	local share=$1 qmp=${2:-}
+	# no_timer_check: under TCG on a loaded host the early IO-APIC timer check can miss
+	# its ticks and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
+	# i8042.noaux/nokbd, 8250.nr_uarts=1: no PS/2 probing and one serial port (the
+	# console): about 0.4 s less per boot under TCG, and the test bed needs neither.
+	local append="console=ttyS0 loglevel=4 panic=-1 no_timer_check i8042.noaux i8042.nokbd 8250.nr_uarts=1"
+	append+=" root=hostroot rootfstype=9p"
+	append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+	append+=" init=$VFIOFD_TOP/scripts/guest-init.sh"
+	qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg_thread" -machine q35,kernel-irqchip=split -cpu max
+		-smp "$SMP" -m "$MEM" -nodefaults -nographic -no-reboot -serial stdio
+		-kernel "$kernel"
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+		-fsdev local,id=results,path="$share",security_model=none
+		-device virtio-9p-pci,fsdev=results,mount_tag=results)
+	[ -n "$qmp" ] && qemu+=(-qmp unix:"$qmp",server=on,wait=off)
+	if [ "$VIOMMU" = 1 ]; then
+		qemu+=(-device intel-iommu,intremap=on,aw-bits=48)
+		append+=" intel_iommu=on"
+	fi
+	[ "$NOIOMMU" = 1 ] && append+=" vfio.enable_unsafe_noiommu_mode=1"
+	# The NICs sit behind PCIe root ports so that they can be hot-unplugged (device_del).
+	# WIRING=hub: all on one QEMU hub, wired to each other with no host network (a hub
+	# port has one queue). WIRING=tap-mq: the two virtio NICs on multiqueue taps (QUEUES
+	# pairs, mq=on) wired to each other in a private network namespace
+	# (scripts/netns-wire.sh); the e1000e stays alone on the hub.
+	local wiring=${WIRING:-hub} queues=${QUEUES:-1} i=0 model opts netdev virtio_opts
+	case "$wiring" in hub|tap-mq) ;; *) die "profile $profile: WIRING=hub|tap-mq, not '$wiring'" ;; esac
+	[ "$VIOMMU" = 1 ] && virtio_opts=",disable-legacy=on,iommu_platform=on" || virtio_opts=",disable-legacy=on"
+	for model in virtio-net-pci virtio-net-pci e1000e; do
+		opts="romfile="
+		netdev="hubport,id=hp$i,hubid=0"
+		if [ "$model" = virtio-net-pci ]; then
+			opts+=$virtio_opts
+			if [ "$wiring" = tap-mq ]; then
+				netdev="tap,id=hp$i,ifname=vfiofd$i,script=no,downscript=no,queues=$queues"
+				opts+=",mq=on"
+			fi
+		fi
+		qemu+=(-device pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))
+			-netdev "$netdev"
+			-device "$model,netdev=hp$i,bus=rp$i,id=nic$i,mac=52:54:00:12:34:$((56 + i)),$opts")
+		i=$((i + 1))
+	done
+	qemu+=(-append "$append")
+	if [ "$wiring" = tap-mq ]; then
+		command -v unshare > /dev/null || die "unshare missing (util-linux): needed for WIRING=tap-mq"
+		# root may create a network namespace; where a container withholds that, a user
+		# namespace of our own grants it (and CAP_NET_ADMIN over the taps inside)
+		local ns=(unshare --net)
+		if ! unshare --net true 2> /dev/null; then
+			unshare --user --map-root-user --net true 2> /dev/null ||
+				die "profile $profile: cannot create a network namespace for the tap wiring (unshare --net failed, also with a user namespace)"
+			ns=(unshare --user --map-root-user --net)
+		fi
+		qemu=("${ns[@]}" -- bash "$VFIOFD_TOP/scripts/netns-wire.sh" "$queues" vfiofd0 vfiofd1
+			-- "${qemu[@]}")
+	fi
+}
+
+# Boot a guest on share $1 (QMP socket $2 or ""), session mode $3 (0: one job, 1: a
+# session), for at most $4 seconds. QEMU runs in a process group of its own, console in
+# $1/console.log; its pid (the group's) in vm_pid.
+boot() {
+	local share=$1 qmp=$2 session=$3 limit=$4
+	cat > "$share/env.sh" <<EOS
 VFIOFD_TOP=$VFIOFD_TOP
 VM_PROFILE=$profile
 VIOMMU=$VIOMMU
 NOIOMMU=$NOIOMMU
 GROUP_API=$GROUP_API
 HUGEPAGES=$HUGEPAGES
-CMD_TIMEOUT=$cmd_timeout
+SESSION=$session
+IDLE_TIMEOUT=300
 EOS
+	rm -f "$share/ready" "$share/broken"
+	qemu_cmdline "$share" "$qmp"
+	# setsid: a session outlives this script; the lock fd must not go with it
+	setsid timeout -k 10 "$limit" "${qemu[@]}" > "$share/console.log" 2>&1 < /dev/null 8>&- &
+	vm_pid=$!
+	boot_t0=$(date +%s.%N)
+}
 
-# no_timer_check: under TCG on a loaded host the early IO-APIC timer check can miss its
-# ticks and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
-# i8042.noaux/nokbd, 8250.nr_uarts=1: no PS/2 probing and one serial port (the console):
-# about 0.4 s less per boot under TCG, and the test bed has no use for either.
-append="console=ttyS0 loglevel=4 panic=-1 no_timer_check i8042.noaux i8042.nokbd 8250.nr_uarts=1"
-append+=" root=hostroot rootfstype=9p"
-append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
-append+=" init=$VFIOFD_TOP/scripts/guest-init.sh"
-case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread single|multi, not '$tcg_thread'" ;; esac
-qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg_thread" -machine q35,kernel-irqchip=split -cpu max
-	-smp "$SMP" -m "$MEM" -nodefaults -nographic -no-reboot -serial stdio
-	-kernel "$kernel"
-	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
-	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
-	-fsdev local,id=results,path="$R",security_model=none
-	-device virtio-9p-pci,fsdev=results,mount_tag=results
-	-qmp unix:"$S/qmp.sock",server=on,wait=off)
-if [ "$VIOMMU" = 1 ]; then
-	qemu+=(-device intel-iommu,intremap=on,aw-bits=48)
-	append+=" intel_iommu=on"
-fi
-[ "$NOIOMMU" = 1 ] && append+=" vfio.enable_unsafe_noiommu_mode=1"
-# The NICs sit behind PCIe root ports so that they can be hot-unplugged (device_del).
-# WIRING=hub: all on one QEMU hub, wired to each other with no host network (a hub port
-# has one queue). WIRING=tap-mq: the two virtio NICs on multiqueue taps (QUEUES pairs,
-# mq=on) wired to each other in a private network namespace (scripts/netns-wire.sh);
-# the e1000e stays alone on the hub.
-WIRING=${WIRING:-hub} QUEUES=${QUEUES:-1}
-case "$WIRING" in hub|tap-mq) ;; *) die "profile $profile: WIRING=hub|tap-mq, not '$WIRING'" ;; esac
-nic_opts="romfile="
-[ "$VIOMMU" = 1 ] && virtio_opts=",disable-legacy=on,iommu_platform=on" || virtio_opts=",disable-legacy=on"
-i=0
-for model in virtio-net-pci virtio-net-pci e1000e; do
-	opts=$nic_opts
-	netdev="hubport,id=hp$i,hubid=0"
-	if [ "$model" = virtio-net-pci ]; then
-		opts+=$virtio_opts
-		if [ "$WIRING" = tap-mq ]; then
-			netdev="tap,id=hp$i,ifname=vfiofd$i,script=no,downscript=no,queues=$QUEUES"
-			opts+=",mq=on"
+# Hand job $2 (this command) to the guest on share $1.
+submit() {
+	local J=$1/j.$2
+	mkdir -p "$J"
+	printf '%s\n' "$cmd" > "$J/cmd.sh"
+	echo "CMD_TIMEOUT=$cmd_timeout" > "$J/env.sh"
+	echo "$2" > "$1/next.tmp" && mv "$1/next.tmp" "$1/next"
+}
+
+# Wait until job $2 on share $1 finished, the machine reported itself broken, QEMU
+# (pid $3) exited, or the clock passed $4 (epoch seconds). Sets "state" to done,
+# broken, died or timeout.
+wait_job() {
+	local J=$1/j.$2
+	while :; do
+		[ -f "$J/rc" ] && { state=done; return; }
+		[ -f "$1/broken" ] && { state=broken; return; }
+		if ! running "$3"; then
+			[ -f "$J/rc" ] && state=done || state=died
+			return
 		fi
-	fi
-	qemu+=(-device pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))
-		-netdev "$netdev"
-		-device "$model,netdev=hp$i,bus=rp$i,id=nic$i,mac=52:54:00:12:34:$((56 + i)),$opts")
-	i=$((i + 1))
-done
-qemu+=(-append "$append")
-if [ "$WIRING" = tap-mq ]; then
-	command -v unshare > /dev/null || die "unshare missing (util-linux): needed for WIRING=tap-mq"
-	# root may create a network namespace; where a container withholds that, a user
-	# namespace of our own grants it (and CAP_NET_ADMIN over the taps inside)
-	ns=(unshare --net)
-	if ! unshare --net true 2> /dev/null; then
-		unshare --user --map-root-user --net true 2> /dev/null ||
-			die "profile $profile: cannot create a network namespace for the tap wiring (unshare --net failed, also with a user namespace)"
-		ns=(unshare --user --map-root-user --net)
-	fi
-	qemu=("${ns[@]}" -- bash "$VFIOFD_TOP/scripts/netns-wire.sh" "$QUEUES" vfiofd0 vfiofd1
-		-- "${qemu[@]}")
-fi
+		[ "$(date +%s)" -lt "$4" ] || { state=timeout; return; }
+		sleep 0.05
+	done
+}
 
-# One boot: QEMU in the background (so that a host hook can run alongside), its exit
-# status in qrc, the hook's in hrc.
-boot() {
-	timeout -k 10 "$timeout_s" "${qemu[@]}" > "$R/console.log" 2>&1 &
-	qemu_pid=$!
-	hook_pid=
-	if [ -n "$hook" ]; then
-		# the hook may talk QMP at once: wait until QEMU listens (or has died)
-		for _ in $(seq 100); do
-			[ -S "$S/qmp.sock" ] || ! kill -0 "$qemu_pid" 2> /dev/null && break
-			sleep 0.1
-		done
-		VFIOFD_QMP=$S/qmp.sock VFIOFD_VM_RESULTS=$R bash -c "$hook" &
-		hook_pid=$!
+# Is process $1 still running (a zombie, that is an exited child not yet waited for,
+# is not)?
+running() {
+	local pid comm st
+	read -r pid comm st _ 2> /dev/null < "/proc/$1/stat" && [ "$st" != Z ]
+}
+
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# QEMU 10.0's multi-threaded TCG aborts now and then (an iotlb_to_section assertion,
+# ~1 boot in 20, more when the guest changes its memory topology often), and a loaded
+# host can still upset an early boot. If the guest died before it took the job, the
+# command never ran: boot once more, and say so. A second failure is a failure.
+lost_before_start() { # $1 = share, $2 = job id
+	[ ! -f "$1/j.$2/started" ] && [ ! -f "$1/broken" ]
+}
+
+# Report a job's outcome and exit with it. $1 = share, $2 = job id, $3 = where a
+# failure's files are kept.
+finish() {
+	local share=$1 J=$1/j.$2 keep_dir=$3 rc
+	if [ "$state" = broken ]; then
+		cat "$share/broken"
+		rc=1
+		log "profile $profile: the test bed is broken (see above)"
+	elif [ "$state" != done ]; then
+		echo "---- guest console (last 40 lines of $keep_dir/console.log) ----"
+		tail -n 40 "$share/console.log" || true
+		[ "$state" = timeout ] &&
+			log "profile $profile: no result after ${timeout_s}s: the guest hung or the command never reported back" ||
+			log "profile $profile: the guest did not report back (QEMU exited): it did not boot, or init failed"
+		rc=1
+	else
+		rc=$(cat "$J/rc")
+		cat "$J/output.log"
 	fi
-	qrc=0
-	wait "$qemu_pid" || qrc=$?
-	qemu_pid=
-	hrc=0
-	[ -n "$hook_pid" ] && { wait "$hook_pid" || hrc=$?; }
+	if [ -n "$hook" ] && [ "${hrc:-0}" != 0 ]; then
+		log "host hook failed with $hrc"
+		[ "$rc" = 0 ] && rc=1
+	fi
+	# 77 means "skipped" to meson: a test-bed run is never a skip.
+	if [ "$rc" = 77 ]; then
+		log "the command exited with 77 (skip); in the test bed that is a failure"
+		rc=1
+	fi
+	failed=$([ "$rc" = 0 ] && echo 0 || echo 1)
+	if [ "$keep_dir" != "$share" ] && { [ "$failed" = 1 ] || [ "$keep" = 1 ]; }; then
+		mkdir -p "$keep_dir"
+		cp -r "$J" "$share/console.log" "$keep_dir/" 2> /dev/null || true
+	fi
+	[ "$failed" = 1 ] && log "profile $profile: files of this run in $keep_dir"
+	log "profile $profile: command exited with $rc (${wall}s wall)"
+	exit "$rc"
+}
+
+# Power off every session but $1 (one at a time: an idle guest still costs the host
+# CPU time under TCG).
+stop_other_sessions() {
+	local d
+	for d in "$VFIOFD_VM_SESSIONS"/*/; do
+		[ -d "$d" ] && [ "${d%/}" != "${1:-}" ] && stop_session "$d"
+	done
 	return 0
 }
 
-log "profile $profile: booting $KERNEL kernel (timeout ${timeout_s}s, results in $R)"
 t0=$(date +%s.%N)
-boot
-# QEMU 10.0's multi-threaded TCG aborts now and then (an iotlb_to_section assertion,
-# ~1 boot in 20, more when the guest changes its memory topology often), and a loaded
-# host can still upset an early boot. When QEMU aborted, or the guest panicked before it
-# ran the command, the command never reported: boot once more, and say so. A second
-# failure is a failure.
-if [ ! -f "$R/rc" ] && { [ "$qrc" = 134 ] ||
-	{ ! grep -q 'guest-init: running the command' "$R/console.log" &&
-	  grep -q 'Kernel panic' "$R/console.log"; }; }; then
-	log "profile $profile: no result: QEMU exited with $qrc$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$R/console.log" | sed 's/^/, /'); booting once more"
-	mv "$R/console.log" "$R/console-first-boot.log"
-	boot
-fi
-t1=$(date +%s.%N)
-wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+deadline=$(( $(date +%s) + timeout_s ))
 
-if [ ! -f "$R/rc" ]; then
-	failed=1
-	echo "---- guest console (last 40 lines of $R/console.log) ----"
-	tail -n 40 "$R/console.log" || true
-	[ -f "$R/output.log" ] && cat "$R/output.log"
-	[ "$qrc" = 124 ] || [ "$qrc" = 137 ] &&
-		die "profile $profile: no result after ${timeout_s}s: the guest hung or the command never reported back"
-	die "profile $profile: the guest did not report back (QEMU exited with $qrc after ${wall}s): it did not boot, or init failed"
+if [ -z "$sessions" ]; then
+	# ---- one boot for this command ----
+	R=$(mktemp -d "$runs/$profile.XXXXXX")
+	# A unix socket path must stay under 108 bytes: keep QMP's in a short private dir.
+	S=$(mktemp -d /tmp/vfiofd-qmp.XXXXXX)
+	vm_pid= hook_pid=
+	cleanup() {
+		[ -n "$vm_pid" ] && kill -9 -- "-$vm_pid" 2> /dev/null || true
+		[ -n "$hook_pid" ] && kill "$hook_pid" 2> /dev/null || true
+		rm -rf "$S"
+		[ "$keep" = 1 ] || [ "${failed:-1}" = 1 ] || rm -rf "$R"
+	}
+	trap cleanup EXIT
+	[ -n "${VFIOFD_VM_SESSIONS:-}" ] && stop_other_sessions
+	log "profile $profile: booting $KERNEL kernel (timeout ${timeout_s}s, results in $R)"
+	for attempt in 1 2; do
+		rm -rf "$R/j.1" "$R/next"
+		submit "$R" 1
+		boot "$R" "$S/qmp.sock" 0 "$timeout_s"
+		if [ -n "$hook" ]; then
+			# the hook may talk QMP at once: wait until QEMU listens (or has died)
+			for _ in $(seq 100); do
+				[ -S "$S/qmp.sock" ] || ! kill -0 "$vm_pid" 2> /dev/null && break
+				sleep 0.1
+			done
+			VFIOFD_QMP=$S/qmp.sock VFIOFD_VM_RESULTS=$R bash -c "$hook" &
+			hook_pid=$!
+		fi
+		wait_job "$R" 1 "$vm_pid" "$deadline"
+		# the guest powers off after its job: give it a moment, then make sure
+		if [ "$state" = done ] || [ "$state" = broken ]; then
+			for _ in $(seq 100); do running "$vm_pid" || break; sleep 0.1; done
+		fi
+		kill -9 -- "-$vm_pid" 2> /dev/null || true
+		qrc=0
+		wait "$vm_pid" || qrc=$?
+		vm_pid=
+		hrc=0
+		if [ -n "$hook_pid" ]; then
+			wait "$hook_pid" || hrc=$?
+			hook_pid=
+		fi
+		[ "$state" = died ] && [ "$attempt" = 1 ] && lost_before_start "$R" 1 || break
+		log "profile $profile: no result: QEMU exited with $qrc$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$R/console.log" | sed 's/^/, /'); booting once more"
+		mv "$R/console.log" "$R/console-first-boot.log"
+	done
+	wall=$(elapsed "$t0")
+	finish "$R" 1 "$R"
 fi
-rc=$(cat "$R/rc")
-cat "$R/output.log"
-if [ -n "$hook" ] && [ "$hrc" != 0 ]; then
-	log "host hook failed with $hrc"
-	[ "$rc" = 0 ] && rc=1
+
+# ---- a job in a session ----
+key=$profile.$KERNEL.$HUGEPAGES.$MEM.$tcg_thread
+D=$sessions/$key
+mkdir -p "$sessions"
+exec 8> "$sessions/lock"
+flock 8
+stop_other_sessions "$D"
+alive() { [ -f "$D/pid" ] && running "$(cat "$D/pid")" && [ ! -f "$D/share/broken" ]; }
+start_session() {
+	stop_session "$D"
+	rm -rf "$D"
+	mkdir -p "$D/share"
+	# a session lives until run-tests.sh stops it, or its guest sees no job for a while
+	boot "$D/share" "" 1 7200
+	disown "$vm_pid"
+	echo "$vm_pid" > "$D/pid"
+	echo 0 > "$D/count"
+	echo "$profile $(date +%s)" >> "$sessions/boots"
+	log "profile $profile: booting $KERNEL kernel for a session of commands (results in $D)"
+}
+for attempt in 1 2; do
+	alive || start_session
+	pid=$(cat "$D/pid")
+	id=$(( $(cat "$D/count") + 1 ))
+	echo "$id" > "$D/count"
+	submit "$D/share" "$id"
+	wait_job "$D/share" "$id" "$pid" "$deadline"
+	[ "$state" = died ] && [ "$attempt" = 1 ] && lost_before_start "$D/share" "$id" || break
+	log "profile $profile: the session's guest ended before it took the command$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$D/share/console.log" | sed 's/^/ (/;s/$/)/'); booting once more"
+	stop_session "$D"
+done
+echo "$profile $id" >> "$sessions/jobs"
+wall=$(elapsed "$t0")
+log "profile $profile: command $id of this boot"
+# a failed command ends the session (the guest powers off by itself after it)
+if [ "$state" != done ] || [ "$(cat "$D/share/j.$id/rc")" != 0 ]; then
+	stop_session "$D"
+	finish "$D/share" "$id" "$(mktemp -d "$runs/$profile.XXXXXX")"
 fi
-# 77 means "skipped" to meson: a test-bed run is never a skip.
-if [ "$rc" = 77 ]; then
-	log "the command exited with 77 (skip); in the test bed that is a failure"
-	rc=1
-fi
-failed=$([ "$rc" = 0 ] && echo 0 || echo 1)
-log "profile $profile: command exited with $rc (${wall}s wall)"
-exit "$rc"
+finish "$D/share" "$id" "$D/share"

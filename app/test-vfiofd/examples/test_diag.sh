@@ -2,7 +2,8 @@
 # In the test bed: examples/vfiofd-diag must tell a ready machine from a broken one.
 #   test_diag.sh DIAG ready      every NIC bound to vfio-pci with a cdev: exit 0
 #   test_diag.sh DIAG unbound    the e1000e handed back to its kernel driver: exit 1, and
-#                                the fix (driver_override, unbind, drivers_probe) printed
+#                                the fix (driver_override, unbind, drivers_probe) printed;
+#                                run as printed, it makes the machine ready again
 #   test_diag.sh DIAG noiommu    no IOMMU: exit 1, no-IOMMU devices explained
 set -uo pipefail
 diag=$1 mode=$2
@@ -27,13 +28,22 @@ ready)
 	check "$(grep -q '^FIX' "$out"; echo $((! $?)))" "nothing to fix"
 	;;
 unbound)
-	check $((rc == 0)) "exit 1 when a device is not bound to vfio-pci (got $rc)"
+	check $((rc != 1)) "exit 1 when a device is not bound to vfio-pci (got $rc)"
 	check "$(grep -q "^FIX   $bdf .* bound to e1000e, not vfio-pci" "$out"; echo $?)" "the device and its driver are named"
 	check "$(grep -q "echo vfio-pci > /sys/bus/pci/devices/$bdf/driver_override" "$out" &&
 		grep -q "echo $bdf > /sys/bus/pci/drivers_probe" "$out"; echo $?)" "the commands that fix it are printed"
+	# the printed fix, run as printed, must leave a ready machine (and the test bed as
+	# it was: the next test may run in the same boot)
+	sed -n 's/^ *\(echo [^>]* > \/sys\/bus\/pci\/.*\)$/\1/p' "$out" > "$out.fix"
+	sed 's/^/# fix: /' "$out.fix"
+	bash -e "$out.fix"
+	"$diag" > "$out" 2>&1
+	rc=$?
+	check "$rc" "after the printed fix: $bdf bound to $(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")"), exit $rc"
+	rm -f "$out.fix"
 	;;
 noiommu)
-	check $((rc == 0)) "exit 1 without an IOMMU (got $rc)"
+	check $((rc != 1)) "exit 1 without an IOMMU (got $rc)"
 	check "$(grep -q 'no-IOMMU mode is on' "$out"; echo $?)" "the unsafe no-IOMMU mode is reported"
 	check "$(grep -c 'without an IOMMU: no cdev exists' "$out" | grep -qx 3; echo $?)" "each device's missing cdev is explained"
 	;;
