@@ -85,11 +85,29 @@ check_fragments() {
 	return $bad
 }
 
+# The source's tinyconfig, made once and kept next to it: "make tinyconfig" takes
+# seconds (Kconfig probes the compiler over and over), and every configuration starts
+# from the same one.
+tiny_base() {
+	local base=$SRC/.vfiofd-tinyconfig tmp
+	[ -f "$base" ] && return 0
+	exec 9> "$K/.tinyconfig.lock"
+	flock 9
+	if [ ! -f "$base" ]; then
+		tmp=$(mktemp -d "$K/tinyconfig.XXXXXX")
+		make -s -C "$SRC" O="$tmp" tinyconfig > /dev/null
+		cp "$tmp/.config" "$base.tmp" && mv "$base.tmp" "$base"
+		rm -rf "$tmp"
+	fi
+	flock -u 9
+}
+
 # tinyconfig + fragments + olddefconfig into $1, then check the result.
 configure() {
 	local out=$1; shift
 	mkdir -p "$out"
-	make -s -C "$SRC" O="$out" tinyconfig > /dev/null
+	tiny_base
+	cp "$SRC/.vfiofd-tinyconfig" "$out/.config"
 	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" > "$out/merge.log" 2>&1
 	make -s -C "$SRC" O="$out" olddefconfig > /dev/null
 	check_fragments "$out/.config" "$@"
