@@ -70,18 +70,18 @@ low_count() {
 # --min-packets: forward for exactly --seconds between two "show port stats", whose
 # second block gives testpmd's packets-per-second over that interval. With it:
 # --seconds is the limit, and forwarding stops as soon as both ports have sent and
-# received the minimum (checked every 2 s; 2% over it, as the forward statistics that
+# received the minimum (checked every second; 2% over it, as the forward statistics that
 # decide start a little after the ports' own counters); the rate is then the last
 # interval's. stdout is line-buffered so that the log is current while it runs.
 {
 	echo "start tx_first"
-	sleep 2
+	sleep 1
 	echo "show port stats all"
 	if [ "$min_packets" -gt 0 ]; then
 		waited=0
 		while [ "$waited" -lt "$seconds" ]; do
-			sleep 2
-			waited=$((waited + 2))
+			sleep 1
+			waited=$((waited + 1))
 			echo "show port stats all"
 			sleep 0.2
 			[ "$(low_count)" -ge $((min_packets + min_packets / 50)) ] && break

@@ -181,25 +181,36 @@ bus_hotunplug_testpmd)
 	export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
 	out=/tmp/testpmd-hotunplug.log
 	R=/run/results
+	# testpmd runs the commands of its pipe one after the other, each to its end: the
+	# feeder waits for the log where the next step depends on time (start-up, forwarding,
+	# the kernel's unplug), and sends the rest at once
+	: > "$out"
+	wait_log() { # $1 = text, $2 = tenths of a second
+		for _ in $(seq "$2"); do grep -q -- "$1" "$out" && return 0; sleep 0.1; done
+		return 1
+	}
 	{
-		sleep 1
+		wait_log 'testpmd>' 600
 		# testpmd detaches a stopped port (closing first would free the port id)
-		echo "port stop 1"; echo "port detach 1"; sleep 1
+		echo "port stop 1"; echo "port detach 1"
 		echo "show port summary all"
-		echo "port attach vfiofd:$V2"; sleep 2
-		echo "port start 1"; sleep 1
+		echo "port attach vfiofd:$V2"
+		echo "port start 1"
 		echo "show port summary all"
-		echo "start tx_first"; sleep 3
+		echo "start tx_first"
+		wait_log 'forwards packets on' 300
+		sleep 2
 		echo "show port stats all"
 		touch "$R/unplug.nic1.req"
 		for _ in $(seq 300); do [ -e "$R/unplug.nic1.deleted" ] && break; sleep 0.1; done
+		# the removal event reaches testpmd's handler asynchronously
 		sleep 2
 		echo "show port summary all"
 		# the remaining port still transmits: one more burst, counted by the device
-		echo "stop"; sleep 1; echo "show port stats 0"
-		echo "start tx_first"; sleep 2; echo "stop"; sleep 1; echo "show port stats 0"
+		echo "stop"; echo "show port stats 0"
+		echo "start tx_first"; sleep 1; echo "stop"; echo "show port stats 0"
 		echo "quit"
-	} | timeout -k 5 120 "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 --file-prefix hotunplug \
+	} | timeout -k 5 120 stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 --file-prefix hotunplug \
 		--log-level=bus.vfiofd:info --no-pci \
 		-d "$build/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
 		-d "$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \

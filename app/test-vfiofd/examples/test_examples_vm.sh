@@ -36,9 +36,9 @@ capture)
 	;;
 l2fwd)
 	"$B/examples/vfiofd-l2fwd/vfiofd-l2fwd" "${plugins[@]}" -l 0 --file-prefix l2fwd \
-		-a "vfiofd:$bdf0" -a "vfiofd:$bdf1" -- --duration 10 --vfiofd-only --tx-first 32 \
+		-a "vfiofd:$bdf0" -a "vfiofd:$bdf1" -- --duration 3 --vfiofd-only --tx-first 32 \
 		> "$w/l2fwd.log" 2>&1
-	check $? "vfiofd-l2fwd ran for 10 s on two vfiofd ports"
+	check $? "vfiofd-l2fwd ran for 3 s on two vfiofd ports"
 	sed 's/^/# /' "$w/l2fwd.log"
 	check "$(grep -c '(vfiofd)$' "$w/l2fwd.log" | grep -qx 2; echo $?)" "both ports found on the vfiofd bus"
 	check "$(awk '/^L2FWD/ { split($3, f, "="); if (f[2] < 10000) bad = 1; n++ } END { exit !(n == 2 && !bad) }' "$w/l2fwd.log"; echo $?)" \

@@ -36,30 +36,59 @@ max_queues() {
 		awk '/Max possible RX queues:/ { print $NF; exit }'
 }
 
+# Wait until the testpmd whose log is $1 (pid $2) shows its interactive prompt.
+prompt() {
+	for _ in $(seq 600); do
+		grep -q 'testpmd>' "$1" && return 0
+		kill -0 "$2" 2> /dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # One-way: testpmd A (txonly) on $1, testpmd B (rxonly) on $2, both with extra EAL
-# args $3 (a word list). Prints "ONEWAY <tag> sent=<n> received=<n> ..."
+# args $3 (a word list), A sending for $5 seconds. Prints "ONEWAY <tag> sent=<n>
+# received=<n> ...". Both start at once and are driven through fifos: B forwards from
+# before A sends until A has stopped and its last packets have arrived.
 oneway() {
 	local tag=$1 a=$2 b=$3 extra=$4 secs=$5 q=${6:-1}
 	local qargs=(--rxq="$q" --txq="$q")
 	# with several queues, many flows: the device spreads them over its rx queues
 	[ "$q" -gt 1 ] && qargs+=(--txonly-multi-flow)
 	local oa=/tmp/oneway-$tag-tx.log ob=/tmp/oneway-$tag-rx.log
-	# B first (main lcore on CPU 1, its poller on CPU 0), A after it (main on 0, poller
-	# on 1): each CPU runs one poller and one idle prompt
-	{ echo "start"; sleep $((secs + 6)); echo "stop"; sleep 1; echo "quit"; } |
-		timeout -k 5 $((secs + 60)) "$TESTPMD" --lcores '0@1,1@0' -n 1 --file-prefix "rx-$tag" \
-		$extra -a "$b" -- -i --forward-mode=rxonly --total-num-mbufs=8192 "${qargs[@]}" \
-		> "$ob" 2>&1 &
-	local pb=$!
-	sleep 3
-	{ echo "start"; sleep "$secs"; echo "stop"; sleep 1; echo "quit"; } |
-		timeout -k 5 $((secs + 60)) "$TESTPMD" -l 0-1 -n 1 --file-prefix "tx-$tag" \
-		$extra -a "$a" -- -i --forward-mode=txonly --total-num-mbufs=8192 "${qargs[@]}" \
-		> "$oa" 2>&1
-	local ra=$?
-	wait $pb
-	local rb=$?
-	if [ $ra != 0 ] || [ $rb != 0 ]; then
+	local ia=/tmp/oneway-$tag-tx.in ib=/tmp/oneway-$tag-rx.in pa pb fa fb ra=0 rb=0
+	rm -f "$ia" "$ib"
+	mkfifo "$ia" "$ib"
+	# B: main lcore on CPU 1, its poller on CPU 0; A: main on 0, poller on 1. Each CPU
+	# runs one poller and one idle prompt.
+	timeout -k 5 $((secs + 90)) stdbuf -oL "$TESTPMD" --lcores '0@1,1@0' -n 1 \
+		--file-prefix "rx-$tag" $extra -a "$b" -- -i --forward-mode=rxonly \
+		--total-num-mbufs=8192 "${qargs[@]}" < "$ib" > "$ob" 2>&1 &
+	pb=$!
+	exec {fb}> "$ib"
+	timeout -k 5 $((secs + 90)) stdbuf -oL "$TESTPMD" -l 0-1 -n 1 \
+		--file-prefix "tx-$tag" $extra -a "$a" -- -i --forward-mode=txonly \
+		--total-num-mbufs=8192 "${qargs[@]}" < "$ia" > "$oa" 2>&1 &
+	pa=$!
+	exec {fa}> "$ia"
+	if prompt "$ob" $pb && prompt "$oa" $pa; then
+		echo "start" >&$fb
+		sleep 0.5
+		echo "start" >&$fa
+		sleep "$secs"
+		echo "stop" >&$fa
+		# what is still on the wire arrives within milliseconds
+		sleep 1
+		echo "stop" >&$fb
+		echo "quit" >&$fa
+		echo "quit" >&$fb
+	fi
+	exec {fa}>&- {fb}>&-
+	wait $pa || ra=$?
+	wait $pb || rb=$?
+	rm -f "$ia" "$ib"
+	if [ $ra != 0 ] || [ $rb != 0 ] || ! grep -q 'Forward statistics' "$oa" ||
+	   ! grep -q 'Forward statistics' "$ob"; then
 		echo "---- tx ($ra) ----"; tail -n 30 "$oa"; echo "---- rx ($rb) ----"; tail -n 30 "$ob"
 		return 1
 	fi
@@ -105,7 +134,7 @@ mp_2q)
 	q=$(max_queues)
 	[ "${q:-0}" -ge 2 ] ||
 		die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
-	s=${seconds:-10}
+	s=${seconds:-4}
 	pl=/tmp/mp-primary.log sl=/tmp/mp-secondary.log
 	# a process that dies leaves its command pipe without a reader: report it, do not
 	# die of SIGPIPE
@@ -123,14 +152,6 @@ mp_2q)
 		"${common[@]}" -- "${app[@]}" --proc-id=0 < /tmp/mp-primary.in > "$pl" 2>&1 &
 	pp=$!
 	exec 3> /tmp/mp-primary.in
-	prompt() { # $1 = log, $2 = pid: wait for the interactive prompt
-		for _ in $(seq 600); do
-			grep -q 'testpmd>' "$1" && return 0
-			kill -0 "$2" 2> /dev/null || return 1
-			sleep 0.1
-		done
-		return 1
-	}
 	prompt "$pl" $pp || { cat "$pl"; die "the primary testpmd did not come up"; }
 	timeout -k 5 $((s + 90)) stdbuf -oL "$TESTPMD" --lcores '2@1,3@0' --proc-type=secondary \
 		"${common[@]}" --log-level=pmd.net.vfiofd_virtio:info -- "${app[@]}" --proc-id=1 \
@@ -200,7 +221,7 @@ mq_refused)
 	exit 1
 	;;
 oneway|oneway_2q)
-	s=${seconds:-10} nq=1
+	s=${seconds:-4} nq=1
 	if [ "$case_" = oneway_2q ]; then
 		nq=2 q=$(max_queues)
 		[ "${q:-0}" -ge 2 ] ||
