@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 			[ -d "$d" ] && stop_session "$d"
 		done
 		if [ -f "$VFIOFD_VM_SESSIONS/boots" ]; then
-			log "test-bed sessions: $(wc -l < "$VFIOFD_VM_SESSIONS/jobs") commands in $(wc -l < "$VFIOFD_VM_SESSIONS/boots") boots"
+			log "test-bed sessions: $(cat "$VFIOFD_VM_SESSIONS/jobs" 2> /dev/null | wc -l) commands in $(wc -l < "$VFIOFD_VM_SESSIONS/boots") boots"
 		fi
 		rm -rf "$VFIOFD_VM_SESSIONS"
 		exit 0
@@ -169,7 +169,7 @@ EOS
 	# setsid: a session outlives this script; the lock fd must not go with it
 	setsid timeout -k 10 "$limit" "${qemu[@]}" > "$share/console.log" 2>&1 < /dev/null 8>&- &
 	vm_pid=$!
-	boot_t0=$(date +%s.%N)
+	boot_t0=$(date +%s)
 }
 
 # Hand job $2 (this command) to the guest on share $1.
@@ -181,11 +181,18 @@ submit() {
 	echo "$2" > "$1/next.tmp" && mv "$1/next.tmp" "$1/next"
 }
 
+# A guest is ready (its init wrote "ready") a few seconds after QEMU starts; one that
+# is not after this long hangs in its boot (seen once: a TCG vCPU whose timer stopped,
+# RCU stalls from then on), and is given up for another boot.
+BOOT_LIMIT=${VFIOFD_VM_BOOT_LIMIT:-90}
+
 # Wait until job $2 on share $1 finished, the machine reported itself broken, QEMU
-# (pid $3) exited, or the clock passed $4 (epoch seconds). Sets "state" to done,
-# broken, died or timeout.
+# (pid $3, started at epoch second $5) exited or did not become ready within
+# BOOT_LIMIT seconds, or the clock passed $4 (epoch seconds). Sets "state" to done,
+# broken, died (QEMU exited, or was killed here because it hung in its boot) or
+# timeout.
 wait_job() {
-	local J=$1/j.$2
+	local J=$1/j.$2 now
 	while :; do
 		[ -f "$J/rc" ] && { state=done; return; }
 		[ -f "$1/broken" ] && { state=broken; return; }
@@ -193,7 +200,14 @@ wait_job() {
 			[ -f "$J/rc" ] && state=done || state=died
 			return
 		fi
-		[ "$(date +%s)" -lt "$4" ] || { state=timeout; return; }
+		now=$(date +%s)
+		if [ ! -f "$1/ready" ] && [ $((now - $5)) -ge "$BOOT_LIMIT" ]; then
+			log "profile $profile: the guest is not up ${BOOT_LIMIT}s after QEMU started: it hangs in its boot"
+			kill -9 -- "-$3" 2> /dev/null || true
+			state=died
+			return
+		fi
+		[ "$now" -lt "$4" ] || { state=timeout; return; }
 		sleep 0.05
 	done
 }
@@ -209,8 +223,9 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 
 # QEMU 10.0's multi-threaded TCG aborts now and then (an iotlb_to_section assertion,
 # ~1 boot in 20, more when the guest changes its memory topology often), and a loaded
-# host can still upset an early boot. If the guest died before it took the job, the
-# command never ran: boot once more, and say so. A second failure is a failure.
+# host can still upset an early boot (a panic, or a hang: BOOT_LIMIT). If the guest
+# died before it took the job, the command never ran: boot once more, and say so. A
+# second failure is a failure.
 lost_before_start() { # $1 = share, $2 = job id
 	[ ! -f "$1/j.$2/started" ] && [ ! -f "$1/broken" ]
 }
@@ -294,7 +309,7 @@ if [ -z "$sessions" ]; then
 			VFIOFD_QMP=$S/qmp.sock VFIOFD_VM_RESULTS=$R bash -c "$hook" &
 			hook_pid=$!
 		fi
-		wait_job "$R" 1 "$vm_pid" "$deadline"
+		wait_job "$R" 1 "$vm_pid" "$deadline" "$boot_t0"
 		# the guest powers off after its job: give it a moment, then make sure
 		if [ "$state" = done ] || [ "$state" = broken ]; then
 			for _ in $(seq 100); do running "$vm_pid" || break; sleep 0.1; done
@@ -323,7 +338,10 @@ mkdir -p "$sessions"
 exec 8> "$sessions/lock"
 flock 8
 stop_other_sessions "$D"
-alive() { [ -f "$D/pid" ] && running "$(cat "$D/pid")" && [ ! -f "$D/share/broken" ]; }
+alive() {
+	[ -f "$D/pid" ] && [ -f "$D/booted" ] && running "$(cat "$D/pid")" &&
+		[ ! -f "$D/share/broken" ]
+}
 start_session() {
 	stop_session "$D"
 	rm -rf "$D"
@@ -332,17 +350,21 @@ start_session() {
 	boot "$D/share" "" 1 7200
 	disown "$vm_pid"
 	echo "$vm_pid" > "$D/pid"
+	echo "$boot_t0" > "$D/booted"
 	echo 0 > "$D/count"
 	echo "$profile $(date +%s)" >> "$sessions/boots"
 	log "profile $profile: booting $KERNEL kernel for a session of commands (results in $D)"
 }
+# killed while it waits (meson's timeout), the command's fate is unknown: the session
+# goes with it, or the next command would inherit a hung guest
+trap 'stop_session "$D"; exit 143' TERM INT
 for attempt in 1 2; do
 	alive || start_session
 	pid=$(cat "$D/pid")
 	id=$(( $(cat "$D/count") + 1 ))
 	echo "$id" > "$D/count"
 	submit "$D/share" "$id"
-	wait_job "$D/share" "$id" "$pid" "$deadline"
+	wait_job "$D/share" "$id" "$pid" "$deadline" "$(cat "$D/booted")"
 	[ "$state" = died ] && [ "$attempt" = 1 ] && lost_before_start "$D/share" "$id" || break
 	log "profile $profile: the session's guest ended before it took the command$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$D/share/console.log" | sed 's/^/ (/;s/$/)/'); booting once more"
 	stop_session "$D"
