@@ -680,6 +680,7 @@ teardown(void)
 		if (ret < 0)
 			MEM_LOG(ERR, "IOAS %u: destroy failed: %s", mem.ioas[i].id, strerror(-ret));
 	}
+	memset(mem.ioas, 0, sizeof(mem.ioas));
 	mem.n_ioas = 0;
 	if (mem.iommufd >= 0)
 		close(mem.iommufd);
@@ -715,6 +716,9 @@ start_iommufd(const struct rte_iommufd_mem_conf *conf)
 	if (ret < 0)
 		MEM_LOG(INFO, "pinned memory is charged per user (per-process accounting needs CAP_SYS_RESOURCE: %s)",
 			strerror(-ret));
+	/* A fresh slot: after a teardown (the last device gone) the old one still says
+	 * "populated", and a device attached later would get no DPDK memory mapped. */
+	memset(&mem.ioas[0], 0, sizeof(mem.ioas[0]));
 	mem.n_ioas = 1;
 	ret = iommufd_ioas_alloc(mem.iommufd, &mem.ioas[0].id);
 	if (ret < 0) {
