@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Inside the test bed: dpdk-testpmd over net_vfiofd_virtio (the vfiofd bus) between the
-# two virtio-net NICs. Usage: vm_pmd_testpmd.sh <case> [seconds]
-#   io          io forwarding, 1 queue pair: >= 1,000,000 packets per port, reconciled
+# two virtio-net NICs. Usage: vm_pmd_testpmd.sh <case> [seconds [min packets (io)]]
+#   io          io forwarding, 1 queue pair: >= 1,000,000 packets per port (or the
+#               minimum given), reconciled
 #   macswap     macswap forwarding, reconciled
 #   oneway      txonly on one NIC, rxonly on the other (two processes), then the same
 #               with DPDK's own net_virtio on bus/pci: a hub loses packets one-way inside
@@ -28,6 +29,13 @@ export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -pri
 TESTPMD=$DPDK_PREFIX/bin/dpdk-testpmd
 PLUGINS=(-d "$B/drivers/bus/vfiofd/librte_bus_vfiofd.so"
 	-d "$B/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so")
+
+# The multiqueue cases need the multiqueue taps of the iommu-mq profile (a hub port has
+# one queue: testpmd would refuse --rxq=2, as mq_refused shows).
+need_mq() {
+	[ "${VFIOFD_VM_PROFILE:-}" = iommu-mq ] ||
+		die "case $case_ needs 2 queue pairs per NIC: run it in the iommu-mq profile, not '${VFIOFD_VM_PROFILE:-}'"
+}
 
 # Max RX queues of the first NIC as net_vfiofd_virtio reports it.
 max_queues() {
@@ -117,24 +125,20 @@ case $case_ in
 # [seconds] is a limit: forwarding stops once every port has sent and received the
 # minimum (at the ~0.09 Mpps per port of a quiet TCG test bed, 1,000,000 take ~12 s)
 io)
-	exec bash "$FWD" --path vfiofd --seconds "${seconds:-90}" --min-packets 1000000
+	exec bash "$FWD" --path vfiofd --seconds "${seconds:-90}" --min-packets "${3:-1000000}"
 	;;
 macswap)
 	exec bash "$FWD" --path vfiofd --mode macswap --seconds "${seconds:-30}" --min-packets 100000
 	;;
 io_2q|macswap_2q)
-	q=$(max_queues)
-	[ "${q:-0}" -ge 2 ] ||
-		die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
+	need_mq
 	mode=${case_%_2q}
 	exec bash "$FWD" --path vfiofd --mode "$mode" --queues 2 --seconds "${seconds:-30}" \
 		--min-packets 100000
 	;;
 mp_2q)
-	q=$(max_queues)
-	[ "${q:-0}" -ge 2 ] ||
-		die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
-	s=${seconds:-4}
+	need_mq
+	s=${seconds:-3}
 	pl=/tmp/mp-primary.log sl=/tmp/mp-secondary.log
 	# a process that dies leaves its command pipe without a reader: report it, do not
 	# die of SIGPIPE
@@ -221,11 +225,10 @@ mq_refused)
 	exit 1
 	;;
 oneway|oneway_2q)
-	s=${seconds:-4} nq=1
+	s=${seconds:-2} nq=1
 	if [ "$case_" = oneway_2q ]; then
-		nq=2 q=$(max_queues)
-		[ "${q:-0}" -ge 2 ] ||
-			die "net_vfiofd_virtio reports ${q:-no} queue pair(s) for $V1: run this case in the iommu-mq profile"
+		nq=2
+		need_mq
 	fi
 	ov=$(oneway vfiofd "vfiofd:$V1" "vfiofd:$V2" "--no-pci ${PLUGINS[*]}" "$s" "$nq") ||
 		{ echo "$ov"; exit 1; }
