@@ -19,6 +19,8 @@ else
 fi
 rc=0
 [ $# -gt 0 ] || set -- --no-suite vm-newer
-meson test -C "$B" --print-errorlogs "$@" || rc=$?
+# three at a time where tests may overlap: the host tests, and the VM tests that mostly
+# wait on their guest's kernel (vm_own_boot_parallel in app/test-vfiofd/meson.build)
+meson test -C "$B" --num-processes 3 --print-errorlogs "$@" || rc=$?
 python3 "$VFIOFD_TOP/scripts/test-summary.py" "$B/meson-logs/testlog.json" || rc=1
 exit $rc

@@ -294,7 +294,6 @@ if [ -z "$sessions" ]; then
 		[ "$keep" = 1 ] || [ "${failed:-1}" = 1 ] || rm -rf "$R"
 	}
 	trap cleanup EXIT
-	[ -n "${VFIOFD_VM_SESSIONS:-}" ] && stop_other_sessions
 	log "profile $profile: booting $KERNEL kernel (timeout ${timeout_s}s, results in $R)"
 	for attempt in 1 2; do
 		rm -rf "$R/j.1" "$R/next"
