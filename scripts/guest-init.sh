@@ -187,8 +187,44 @@ after_job() {
 	bed_check || unclean+="$broken"
 }
 
+# A vCPU lost by the emulator. Under QEMU's multi-threaded TCG a vCPU has been seen
+# (twice in a day of runs) to halt and never wake again: its local timer stops firing,
+# RCU reports stalls from then on, and whatever needs that CPU -- a process exiting,
+# which shoots down TLBs on it -- hangs until the test's timeout. Nothing in the guest
+# causes that or can undo it. With a periodic tick every online CPU takes HZ timer
+# interrupts a second, idle or not, so a CPU whose count stands still for STALL_S
+# checks (one a second) is lost.
+STALL_S=5
+read -r -a hdr < /proc/interrupts
+ncpu=${#hdr[@]}
+tick_last=() tick_same=()
+# Compare each CPU's local timer count with the last call's; 1, with the lost CPUs in
+# "stalled", once one has stood still STALL_S times in a row.
+ticks_check() {
+	local name rest i
+	stalled=
+	while read -r name rest; do
+		[ "$name" = LOC: ] && break
+	done < /proc/interrupts
+	local now=($rest)
+	for ((i = 0; i < ncpu; i++)); do
+		if [ "${now[i]}" = "${tick_last[i]:-}" ]; then
+			tick_same[i]=$((${tick_same[i]:-0} + 1))
+			[ "${tick_same[i]}" -ge $STALL_S ] && stalled+=" $i"
+		else
+			tick_same[i]=0
+		fi
+		tick_last[i]=${now[i]}
+	done
+	[ -z "$stalled" ]
+}
+stall_fault() {
+	echo "CPU$stalled took no timer interrupt for ${STALL_S}s: the emulator lost the vCPU (a test-bed fault, not the command's)"
+}
+
 # One job: j.<id>/cmd.sh with j.<id>/env.sh (CMD_TIMEOUT), output and exit code into
-# j.<id>/ (output.log, dmesg.log, rc).
+# j.<id>/ (output.log, dmesg.log, rc). A lost vCPU aborts the job with exit code 125
+# and its reason in j.<id>/fault (the host runs the command again on a new boot).
 run_job() {
 	local id=$1 J=$R/j.$1 LOG=/run/job.log rc
 	local CMD_TIMEOUT=600
@@ -201,10 +237,25 @@ run_job() {
 	} > "$LOG"
 	mounts_before=$(mount_points)
 	say "job $id: running the command (timeout ${CMD_TIMEOUT}s)"
-	timeout -k 5 "$CMD_TIMEOUT" bash "$J/cmd.sh" >> "$LOG" 2>&1 < /dev/null
+	timeout -k 5 "$CMD_TIMEOUT" bash "$J/cmd.sh" >> "$LOG" 2>&1 < /dev/null &
+	local pid=$! n=0 fault=
+	ticks_check
+	while kill -0 "$pid" 2> /dev/null; do
+		read -r -t 0.05 -u 9
+		if [ $((++n % 20)) = 0 ] && ! ticks_check; then
+			fault=$(stall_fault)
+			kill -9 -1 2> /dev/null
+			break
+		fi
+	done
+	wait "$pid"
 	rc=$?
 	[ $rc = 124 ] && echo "# TIMEOUT: the command did not finish within ${CMD_TIMEOUT}s" >> "$LOG"
-	if [ "$SESSION" = 1 ]; then
+	if [ -n "$fault" ]; then
+		echo "# TEST BED FAULT, the command was stopped: $fault" >> "$LOG"
+		echo "$fault" > "$J/fault"
+		rc=125
+	elif [ "$SESSION" = 1 ]; then
 		after_job
 		if [ -n "$unclean" ]; then
 			echo "# GUEST LEFT UNCLEAN by the command:$unclean" >> "$LOG"
@@ -232,6 +283,7 @@ echo > "$R/ready"
 mkfifo /run/tick
 exec 9<> /run/tick
 jobs_run=0 idle=0
+ticks_check
 while :; do
 	if [ -f "$R/next" ]; then
 		read -r id < "$R/next"
@@ -244,5 +296,10 @@ while :; do
 	read -r -t 0.05 -u 9
 	idle=$((idle + 1))
 	[ $idle -ge $((IDLE_TIMEOUT * 20)) ] && { say "no job for ${IDLE_TIMEOUT}s"; break; }
+	if [ $((idle % 20)) = 0 ] && ! ticks_check; then
+		stall_fault > "$R/fault"
+		say "$(< "$R/fault")"
+		break
+	fi
 done
 powerdown

@@ -229,6 +229,19 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 lost_before_start() { # $1 = share, $2 = job id
 	[ ! -f "$1/j.$2/started" ] && [ ! -f "$1/broken" ]
 }
+# Did job $2 on share $1 fail for the test bed's sake, not the command's: the guest
+# died before it took the job, or it stopped the job because the emulator lost a vCPU
+# (j.<id>/fault, see ticks_check in guest-init.sh)? Then it deserves another boot.
+bed_failed() {
+	[ -f "$1/j.$2/fault" ] || { [ "$state" = died ] && lost_before_start "$1" "$2"; }
+}
+why_lost() { # $1 = share, $2 = job id: the reason, for the log
+	if [ -f "$1/j.$2/fault" ]; then
+		echo "the guest stopped the command: $(cat "$1/j.$2/fault")"
+	else
+		echo "the guest ended before it took the command$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$1/console.log" | sed 's/^/ (/;s/$/)/')"
+	fi
+}
 
 # Report a job's outcome and exit with it. $1 = share, $2 = job id, $3 = where a
 # failure's files are kept.
@@ -296,7 +309,7 @@ if [ -z "$sessions" ]; then
 	trap cleanup EXIT
 	log "profile $profile: booting $KERNEL kernel (timeout ${timeout_s}s, results in $R)"
 	for attempt in 1 2; do
-		rm -rf "$R/j.1" "$R/next"
+		rm -f "$R/next"
 		submit "$R" 1
 		boot "$R" "$S/qmp.sock" 0 "$timeout_s"
 		if [ -n "$hook" ]; then
@@ -322,9 +335,10 @@ if [ -z "$sessions" ]; then
 			wait "$hook_pid" || hrc=$?
 			hook_pid=
 		fi
-		[ "$state" = died ] && [ "$attempt" = 1 ] && lost_before_start "$R" 1 || break
-		log "profile $profile: no result: QEMU exited with $qrc$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$R/console.log" | sed 's/^/, /'); booting once more"
+		[ "$attempt" = 1 ] && bed_failed "$R" 1 || break
+		log "profile $profile: no result: $(why_lost "$R" 1), QEMU exited with $qrc; booting once more"
 		mv "$R/console.log" "$R/console-first-boot.log"
+		[ -d "$R/j.1" ] && mv "$R/j.1" "$R/j.1-first-boot"
 	done
 	wall=$(elapsed "$t0")
 	finish "$R" 1 "$R"
@@ -364,8 +378,8 @@ for attempt in 1 2; do
 	echo "$id" > "$D/count"
 	submit "$D/share" "$id"
 	wait_job "$D/share" "$id" "$pid" "$deadline" "$(cat "$D/booted")"
-	[ "$state" = died ] && [ "$attempt" = 1 ] && lost_before_start "$D/share" "$id" || break
-	log "profile $profile: the session's guest ended before it took the command$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$D/share/console.log" | sed 's/^/ (/;s/$/)/'); booting once more"
+	[ "$attempt" = 1 ] && bed_failed "$D/share" "$id" || break
+	log "profile $profile: $(why_lost "$D/share" "$id"); booting once more"
 	stop_session "$D"
 done
 echo "$profile $id" >> "$sessions/jobs"
