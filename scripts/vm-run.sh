@@ -230,14 +230,21 @@ lost_before_start() { # $1 = share, $2 = job id
 	[ ! -f "$1/j.$2/started" ] && [ ! -f "$1/broken" ]
 }
 # Did job $2 on share $1 fail for the test bed's sake, not the command's: the guest
-# died before it took the job, or it stopped the job because the emulator lost a vCPU
-# (j.<id>/fault, see ticks_check in guest-init.sh)? Then it deserves another boot.
+# died before it took the job, QEMU aborted on its assertion while the job ran, or the
+# guest stopped the job because the emulator lost a vCPU (j.<id>/fault, see
+# ticks_check in guest-init.sh)? Then it deserves another boot.
 bed_failed() {
-	[ -f "$1/j.$2/fault" ] || { [ "$state" = died ] && lost_before_start "$1" "$2"; }
+	[ -f "$1/j.$2/fault" ] && return 0
+	[ "$state" = died ] || return 1
+	lost_before_start "$1" "$2" && return 0
+	# QEMU itself failed under the running command (the assertion above)
+	grep -q 'Assertion .* failed' "$1/console.log"
 }
 why_lost() { # $1 = share, $2 = job id: the reason, for the log
 	if [ -f "$1/j.$2/fault" ]; then
 		echo "the guest stopped the command: $(cat "$1/j.$2/fault")"
+	elif [ -f "$1/j.$2/started" ]; then
+		echo "QEMU aborted while the command ran ($(grep -m1 -o 'Assertion .* failed' "$1/console.log"))"
 	else
 		echo "the guest ended before it took the command$(grep -m1 -o 'Kernel panic.*\|Assertion.*' "$1/console.log" | sed 's/^/ (/;s/$/)/')"
 	fi
