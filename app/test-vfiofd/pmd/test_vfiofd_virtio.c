@@ -221,6 +221,32 @@ account(struct xfer *x, const struct rte_mbuf *m, int64_t seq, bool ok, uint32_t
 	x->multi_seg += m->nb_segs > 1;
 }
 
+#define BURST 32
+
+/*
+ * Make up to @k (at most BURST) packets of @len bytes (in @nseg segments) to @dst,
+ * numbered from @seq, and send them from @tx in one burst. Returns how many the device
+ * took (the rest are freed); *@made says how many could be made.
+ */
+static unsigned int
+send_burst(uint16_t tx, const struct rte_ether_addr *dst, uint32_t seq, unsigned int k,
+	   uint32_t len, unsigned int nseg, unsigned int *made)
+{
+	struct rte_mbuf *pkts[BURST];
+	unsigned int m = 0, s;
+
+	for (k = RTE_MIN(k, (unsigned int)BURST); m < k; m++) {
+		pkts[m] = make_pkt(tx, dst, seq + m, len, nseg);
+		if (pkts[m] == NULL)
+			break;
+	}
+	s = rte_eth_tx_burst(tx, 0, pkts, (uint16_t)m);
+	for (unsigned int i = s; i < m; i++)
+		rte_pktmbuf_free(pkts[i]);
+	*made = m;
+	return s;
+}
+
 /*
  * Send @n packets of @len bytes (in @nseg segments) from @tx to @rx addressed to @dst,
  * then collect what arrives at @rx for up to @wait_ms (less if all arrived).
@@ -237,17 +263,9 @@ transfer(uint16_t tx, uint16_t rx, const struct rte_ether_addr *dst, unsigned in
 
 	seq_base += n + 1000;
 	while (x.sent < n) {
-		unsigned int k = RTE_MIN(n - x.sent, (unsigned int)RTE_DIM(pkts)), made = 0, s;
+		unsigned int made;
 
-		for (; made < k; made++) {
-			pkts[made] = make_pkt(tx, dst, base + x.sent + made, len, nseg);
-			if (pkts[made] == NULL)
-				break;
-		}
-		s = rte_eth_tx_burst(tx, 0, pkts, (uint16_t)made);
-		for (unsigned int i = s; i < made; i++)
-			rte_pktmbuf_free(pkts[i]);
-		x.sent += s;
+		x.sent += send_burst(tx, dst, base + x.sent, n - x.sent, len, nseg, &made);
 		if (made == 0)
 			break;
 		/*
@@ -311,6 +329,7 @@ transfer_filtered(uint16_t tx, uint16_t rx, const struct rte_ether_addr *dst, un
 	struct rte_ether_addr own;
 	struct rte_mbuf *pkts[32];
 	uint32_t base = seq_base, marker = base + n;
+	unsigned int made;
 	bool marker_in = false;
 	uint64_t deadline;
 
@@ -319,23 +338,15 @@ transfer_filtered(uint16_t tx, uint16_t rx, const struct rte_ether_addr *dst, un
 		x.bad = 1;
 		return x;
 	}
-	while (x.sent <= n) {   /* number n is the marker */
-		unsigned int k = RTE_MIN(n + 1 - x.sent, (unsigned int)RTE_DIM(pkts)), made = 0, s;
+	while (x.sent < n) {
+		unsigned int made, s = send_burst(tx, dst, base + x.sent, n - x.sent, 64, 1, &made);
 
-		for (; made < k; made++) {
-			uint32_t i = x.sent + made;
-
-			pkts[made] = make_pkt(tx, i == n ? &own : dst, base + i, 64, 1);
-			if (pkts[made] == NULL)
-				break;
-		}
-		s = rte_eth_tx_burst(tx, 0, pkts, (uint16_t)made);
-		for (unsigned int i = s; i < made; i++)
-			rte_pktmbuf_free(pkts[i]);
 		x.sent += s;
 		if (s == 0)
 			break;
 	}
+	if (send_burst(tx, &own, marker, 1, 64, 1, &made) != 1)
+		x.bad++;
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * 2;
 	while (!marker_in && rte_get_timer_cycles() < deadline) {
 		uint16_t got = rte_eth_rx_burst(rx, 0, pkts, RTE_DIM(pkts));
@@ -357,7 +368,6 @@ transfer_filtered(uint16_t tx, uint16_t rx, const struct rte_ether_addr *dst, un
 		tap_diag("the marker to port %u's own address did not arrive", rx);
 		x.bad++;
 	}
-	x.sent = RTE_MIN(x.sent, n);
 	return x;
 }
 
