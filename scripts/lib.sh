@@ -7,9 +7,104 @@ VFIOFD_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # All build products shared across checkouts live here. EAL refuses to load plugins
 # from a world-writable path, so the cache must not be (nor any of its parents).
 VFIOFD_CACHE=${VFIOFD_CACHE:-/var/cache/vfiofd}
-DPDK_PREFIX=$VFIOFD_CACHE/dpdk/install
 KERNEL_VERSION_SERIES=6.12
 
+# ---- DPDK releases ----
+# vfiofd builds against every DPDK LTS whose source is at hand, each cached in
+# $VFIOFD_CACHE/dpdk-<series>:
+#   22.11  Debian bookworm's source package (always: the package mirror serves it)
+#   24.11, 25.11  release tarballs dpdk-<version>.tar.xz in VFIOFD_DPDK_TARBALLS
+#          (default: ../shared/dpdk next to the checkout), checked against the
+#          SHA256SUMS file there
+#   VFIOFD_DPDK_SRC=<tarball or source directory>: a user's own DPDK; it takes the
+#          place of the known source of its series and is the default.
+# VFIOFD_DPDK=<series> selects the one `make run` and the full test suite use;
+# default: the newest present. The others get the test matrix (scripts/run-tests.sh).
+DPDK_SERIES_KNOWN="22.11 24.11 25.11"
+VFIOFD_DPDK_TARBALLS=${VFIOFD_DPDK_TARBALLS:-$(cd "$VFIOFD_TOP/.." && pwd)/shared/dpdk}
+
+# The "YY.MM" series of a DPDK version string "YY.MM[.P][-rcN]".
+dpdk_series_of() { echo "$1" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/'; }
+
+# The version of the user's VFIOFD_DPDK_SRC (from its VERSION file), or nothing.
+dpdk_user_version() {
+	local s=${VFIOFD_DPDK_SRC:-}
+	[ -n "$s" ] || return 0
+	if [ -d "$s" ]; then
+		cat "$s/VERSION" 2> /dev/null
+	elif [ -f "$s" ]; then
+		tar -xOf "$s" --wildcards '*/VERSION' 2> /dev/null | head -n 1
+	fi
+}
+
+# Where the source of series $1 comes from: "user <path>", "tarball <path>",
+# "debian <series>", or nothing if it is not at hand.
+dpdk_source() {
+	local series=$1 uv t
+	uv=$(dpdk_user_version)
+	if [ -n "$uv" ] && [ "$(dpdk_series_of "$uv")" = "$series" ]; then
+		echo "user $VFIOFD_DPDK_SRC"
+		return 0
+	fi
+	t=$(ls "$VFIOFD_DPDK_TARBALLS"/dpdk-"$series".*.tar.xz 2> /dev/null | sort -V | tail -n 1)
+	if [ -n "$t" ]; then
+		echo "tarball $t"
+	elif [ "$series" = 22.11 ]; then
+		echo "debian 22.11"
+	fi
+}
+
+# The series whose source is at hand, oldest first.
+dpdk_available() {
+	local s out= uv
+	for s in $DPDK_SERIES_KNOWN; do
+		[ -n "$(dpdk_source "$s")" ] && out+=" $s"
+	done
+	uv=$(dpdk_user_version)
+	if [ -n "$uv" ] && [[ " $out " != *" $(dpdk_series_of "$uv") "* ]]; then
+		out+=" $(dpdk_series_of "$uv")"
+	fi
+	echo "$out" | tr ' ' '\n' | sed '/^$/d' | sort -V | tr '\n' ' ' | sed 's/ $//'
+}
+
+# The series make run and the full suite use.
+dpdk_default() {
+	local uv
+	if [ -n "${VFIOFD_DPDK:-}" ]; then
+		echo "$VFIOFD_DPDK"
+		return 0
+	fi
+	uv=$(dpdk_user_version)
+	if [ -n "$uv" ]; then
+		dpdk_series_of "$uv"
+		return 0
+	fi
+	dpdk_available | tr ' ' '\n' | tail -n 1
+}
+
+# The cache directory, install prefix and vfiofd build directory of series $1. The
+# default series builds in build/, the others in build-<series>/.
+dpdk_dir() { echo "$VFIOFD_CACHE/dpdk-$1"; }
+dpdk_prefix() { echo "$VFIOFD_CACHE/dpdk-$1/install"; }
+build_dir_of() {
+	if [ "$1" = "$(dpdk_default)" ]; then
+		echo "$VFIOFD_TOP/build"
+	else
+		echo "$VFIOFD_TOP/build-$1"
+	fi
+}
+
+# The vfiofd build this process works with (VFIOFD_BUILD, default build/: the test bed
+# passes it on to the guest) and the DPDK it was configured against (recorded by
+# scripts/configure.sh in <build>/dpdk-series).
+VFIOFD_BUILD=${VFIOFD_BUILD:-$VFIOFD_TOP/build}
+if [ -f "$VFIOFD_BUILD/dpdk-series" ]; then
+	read -r DPDK_SERIES < "$VFIOFD_BUILD/dpdk-series"
+else
+	DPDK_SERIES=$(dpdk_default)
+fi
+DPDK_PREFIX=$(dpdk_prefix "$DPDK_SERIES")
+export VFIOFD_BUILD
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 

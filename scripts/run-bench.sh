@@ -4,7 +4,7 @@
 # Host benchmarks are meson benchmark()s; test-bed benchmarks boot the VM.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-B=$VFIOFD_TOP/build
+B=$VFIOFD_BUILD
 S=$VFIOFD_TOP/scripts
 rc=0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Summarise a meson test run (meson-logs/testlog.json) as one line per test and the
+"""Summarise meson test runs (meson-logs/testlog.json of each build) as one line per test and the
 closing line CI reads: "N passed, N failed". A skipped test is not a pass: it is counted
 as failed, so a suite that silently stops running cannot look green."""
 
@@ -9,13 +9,16 @@ import sys
 PASS = {"OK", "EXPECTEDFAIL"}
 
 
-def main(path):
+def main(paths):
     passed = failed = 0
-    try:
-        with open(path, encoding="utf-8") as f:
-            results = [json.loads(line) for line in f if line.strip()]
-    except FileNotFoundError:
-        results = []
+    results = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                results += [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            print(f"no test log {path}: that build ran no test")
+            failed += 1
     for r in results:
         ok = r["result"] in PASS
         passed += ok
@@ -29,4 +32,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -10,6 +10,8 @@
 # VFIOFD_VIRTIO_BDFS, VFIOFD_E1000E_BDFS (NICs bound to vfio-pci) and VFIOFD_VM_PROFILE.
 # --host-hook CMD runs CMD on the host while the guest runs, with VFIOFD_QMP (the QMP
 # socket) and VFIOFD_VM_RESULTS (the shared results directory) in its environment.
+# The command sees VFIOFD_BUILD as the caller had it (scripts/lib.sh): the build, and
+# through it the DPDK series, it belongs to.
 # VFIOFD_VM_HUGEPAGES and VFIOFD_VM_MEM override the profile's 2 MiB hugepage count and
 # guest memory size.
 #
@@ -78,7 +80,7 @@ case "$tcg_thread" in single|multi) ;; *) die "--tcg-thread single|multi, not '$
 
 sessions=${VFIOFD_VM_SESSIONS:-}
 [ -n "$hook" ] && sessions=
-runs=${VFIOFD_VM_RUNS:-$VFIOFD_TOP/build/vm-runs}
+runs=${VFIOFD_VM_RUNS:-$VFIOFD_BUILD/vm-runs}
 mkdir -p "$runs"
 # The guest command gets most of the time; the rest is for boot and power-off.
 cmd_timeout=$(( timeout_s > 60 ? timeout_s - 30 : timeout_s / 2 ))
@@ -177,7 +179,8 @@ submit() {
 	local J=$1/j.$2
 	mkdir -p "$J"
 	printf '%s\n' "$cmd" > "$J/cmd.sh"
-	echo "CMD_TIMEOUT=$cmd_timeout" > "$J/env.sh"
+	# the command runs against the build (and so the DPDK) it came from
+	printf 'CMD_TIMEOUT=%s\nexport VFIOFD_BUILD=%q\n' "$cmd_timeout" "$VFIOFD_BUILD" > "$J/env.sh"
 	echo "$2" > "$1/next.tmp" && mv "$1/next.tmp" "$1/next"
 }
 

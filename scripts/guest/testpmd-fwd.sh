@@ -2,13 +2,15 @@
 # Inside the test bed: run dpdk-testpmd forwarding between the two virtio-net NICs for a
 # fixed time, print the packets each port sent and received and the rate testpmd
 # measured, and check that the counts reconcile.
-#   testpmd-fwd.sh [--path pci|vfiofd] [--seconds N] [--mode io] [--queues N]
+#   testpmd-fwd.sh [--path pci|vfiofd|installed] [--seconds N] [--mode io] [--queues N]
 #                  [--devargs K=V[,K=V]] [--build DIR] [--min-packets N] [--tag NAME]
 # --path pci: DPDK's own net_virtio on bus/pci (VFIO group + type1) -- the baseline.
 # --path vfiofd: net_vfiofd_virtio on the vfiofd bus (VFIO cdev + iommufd), both plugins
-#   loaded from the build tree (--build, default <top>/build); bus/pci is disabled
+#   loaded from the build tree (--build, default $VFIOFD_BUILD: <top>/build); bus/pci is disabled
 #   (--no-pci) so that DPDK's own net_virtio cannot take the same NICs. --devargs are
 #   appended to both devices ("-a vfiofd:<BDF>,<devargs>").
+# --path installed: as --path vfiofd, with the plugins that `meson install` put in the DPDK's
+#   plugin directory (the EAL loads them by itself: no -d).
 # --min-packets N: fail unless every port received and sent at least N packets; stop
 #   as soon as they have (--seconds is then the limit).
 # --tag NAME: the name printed in the FWD lines instead of the path.
@@ -17,7 +19,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_TOP/build min_packets=0 tag=
+path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_BUILD min_packets=0 tag=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--path) path=$2; shift 2 ;;
@@ -43,6 +45,12 @@ vfiofd)
 	[ -f "$bus_so" ] && [ -f "$pmd_so" ] || die "no vfiofd plugins in $build (make build)"
 	allow=(--no-pci -d "$bus_so" -d "$pmd_so"
 		-a "vfiofd:$bdf0${devargs:+,$devargs}" -a "vfiofd:$bdf1${devargs:+,$devargs}")
+	;;
+installed)
+	# the plugins as `meson install` put them: the EAL loads them from its own plugin
+	# directory, no -d
+	allow=(--no-pci -a "vfiofd:$bdf0${devargs:+,$devargs}"
+		-a "vfiofd:$bdf1${devargs:+,$devargs}")
 	;;
 *) die "unknown path '$path'" ;;
 esac

@@ -21,7 +21,7 @@
 set -u
 . "$(dirname "$0")/../../../scripts/lib.sh"
 case_=$1 seconds=${2:-}
-B=$VFIOFD_TOP/build
+B=$VFIOFD_BUILD
 FWD=$VFIOFD_TOP/scripts/guest/testpmd-fwd.sh
 read -r V1 V2 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
 [ -n "${V2:-}" ] || die "need two virtio-net NICs, have '${VFIOFD_VIRTIO_BDFS:-}'"

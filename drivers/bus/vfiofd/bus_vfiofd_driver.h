@@ -196,7 +196,18 @@ RTE_INIT(vfiofdinitfn_ ##nm) \
 	(drv).driver.name = RTE_STR(nm); \
 	rte_vfiofd_register(&(drv)); \
 } \
-RTE_PMD_EXPORT_NAME(nm, __COUNTER__)
+RTE_VFIOFD_PMD_EXPORT_NAME(nm)
+
+/*
+ * DPDK's name export for pmdinfogen takes a counter argument in 22.11 and 24.11; 25.11
+ * exports a symbol per driver name instead and defines RTE_PMD_EXPORT_SYMBOL for it,
+ * which tells the two apart.
+ */
+#ifdef RTE_PMD_EXPORT_SYMBOL
+#define RTE_VFIOFD_PMD_EXPORT_NAME(nm) RTE_PMD_EXPORT_NAME(nm)
+#else
+#define RTE_VFIOFD_PMD_EXPORT_NAME(nm) RTE_PMD_EXPORT_NAME(nm, __COUNTER__)
+#endif
 
 /**
  * Export the id table @p table of driver @p nm for DPDK's pmdinfo tooling. The table

@@ -15,6 +15,7 @@
 #include <rte_telemetry.h>
 
 #include "private.h"
+#include "vfiofd_compat.h"
 
 static int
 tel_list(const char *cmd __rte_unused, const char *params __rte_unused,
@@ -103,19 +104,19 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_string(t, "ioas_mode", vfiofd_opt_ioas_str(d->opts.ioas));
 	rte_tel_data_add_dict_int(t, "noiommu", d->noiommu);
 	if (d->devfd >= 0) {
-		rte_tel_data_add_dict_u64(t, "iommufd_devid", d->devid);
-		rte_tel_data_add_dict_u64(t, "ioas", d->ioas_id);
-		rte_tel_data_add_dict_u64(t, "hwpt", d->hwpt_id);
+		vfiofd_tel_add_uint(t, "iommufd_devid", d->devid);
+		vfiofd_tel_add_uint(t, "ioas", d->ioas_id);
+		vfiofd_tel_add_uint(t, "hwpt", d->hwpt_id);
 		rte_tel_data_add_dict_int(t, "reset", d->do_reset);
 		rte_tel_data_add_dict_string(t, "intr", vfiofd_intr_index_str(d->intr_index));
-		rte_tel_data_add_dict_u64(t, "intr_vectors", d->pub.intr_vectors);
+		vfiofd_tel_add_uint(t, "intr_vectors", d->pub.intr_vectors);
 		rte_tel_data_add_dict_int(t, "intr_enabled", d->intr_enabled);
 		rte_tel_data_add_dict_int(t, "req_notifier", d->req_handle != NULL);
-		rte_tel_data_add_dict_u64(t, "req_count", d->req_count);
+		vfiofd_tel_add_uint(t, "req_count", d->req_count);
 		if (d->has_msix) {
-			rte_tel_data_add_dict_u64(t, "msix_bar", d->msix.table_bar);
-			rte_tel_data_add_dict_u64(t, "msix_table_offset", d->msix.table_off);
-			rte_tel_data_add_dict_u64(t, "msix_vectors", d->msix.vectors);
+			vfiofd_tel_add_uint(t, "msix_bar", d->msix.table_bar);
+			vfiofd_tel_add_uint(t, "msix_table_offset", d->msix.table_off);
+			vfiofd_tel_add_uint(t, "msix_vectors", d->msix.vectors);
 		}
 		for (unsigned int i = 0; i < RTE_VFIOFD_NUM_BARS; i++) {
 			const struct rte_vfiofd_region *r = &d->pub.regions[i];
@@ -123,12 +124,12 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 			if (r->size == 0)
 				continue;
 			snprintf(key, sizeof(key), "bar%u_size", i);
-			rte_tel_data_add_dict_u64(t, key, r->size);
+			vfiofd_tel_add_uint(t, key, r->size);
 			region_flags_str(r->flags, flags, sizeof(flags));
 			snprintf(key, sizeof(key), "bar%u_flags", i);
 			rte_tel_data_add_dict_string(t, key, flags);
 			snprintf(key, sizeof(key), "bar%u_mmap_areas", i);
-			rte_tel_data_add_dict_u64(t, key, d->regions[i].n_areas);
+			vfiofd_tel_add_uint(t, key, d->regions[i].n_areas);
 		}
 	}
 	pthread_mutex_unlock(&vfiofd_lock);

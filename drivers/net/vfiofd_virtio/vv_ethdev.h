@@ -25,6 +25,7 @@
 #include "vv_pci.h"
 #include "vv_rxtx.h"
 #include "vv_vq.h"
+#include "vv_compat.h"
 
 #define VV_DRIVER_NAME "net_vfiofd_virtio"
 
@@ -133,7 +134,7 @@ int vv_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t queue_id);
 int vv_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t queue_id);
 
 /* vv_stats.c */
-int vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats);
+int vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats VV_STATS_QSTATS_PARAM);
 int vv_stats_reset(struct rte_eth_dev *dev);
 int vv_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n);
 int vv_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,

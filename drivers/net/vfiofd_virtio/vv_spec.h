@@ -11,6 +11,7 @@
 #ifndef VV_SPEC_H
 #define VV_SPEC_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -133,9 +134,11 @@ struct vv_net_hdr {
 	uint16_t csum_start;
 	uint16_t csum_offset;
 	uint16_t num_buffers;
-} __rte_packed;
+};
 
 #define VV_NET_HDR_LEN          12
+/* every field is naturally aligned: no packing needed for the wire layout */
+static_assert(sizeof(struct vv_net_hdr) == VV_NET_HDR_LEN, "virtio-net header layout");
 
 /* --- Control queue (spec 5.1.6.5) --- */
 

@@ -61,8 +61,10 @@ xstats_count(const struct rte_eth_dev *dev)
 }
 
 int
-vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
+vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st VV_STATS_QSTATS_PARAM)
 {
+	__typeof__(VV_STATS_QSTATS(st)) q = VV_STATS_QSTATS(st);
+
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++) {
 		const struct vv_rxq *rxq = dev->data->rx_queues[i];
 
@@ -72,10 +74,10 @@ vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 		st->ibytes += rxq->stats.bytes;
 		st->ierrors += rxq->stats.errors;
 		st->rx_nombuf += rxq->stats.nombuf;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_ipackets[i] = rxq->stats.packets;
-			st->q_ibytes[i] = rxq->stats.bytes;
-			st->q_errors[i] = rxq->stats.errors;
+		if (q != NULL && i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			q->q_ipackets[i] = rxq->stats.packets;
+			q->q_ibytes[i] = rxq->stats.bytes;
+			q->q_errors[i] = rxq->stats.errors;
 		}
 	}
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++) {
@@ -86,9 +88,9 @@ vv_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 		st->opackets += txq->stats.packets;
 		st->obytes += txq->stats.bytes;
 		st->oerrors += txq->stats.dropped;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_opackets[i] = txq->stats.packets;
-			st->q_obytes[i] = txq->stats.bytes;
+		if (q != NULL && i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			q->q_opackets[i] = txq->stats.packets;
+			q->q_obytes[i] = txq->stats.bytes;
 		}
 	}
 	return 0;
