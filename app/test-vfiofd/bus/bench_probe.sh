@@ -8,8 +8,15 @@
 #   BENCH probe_time_dpdk_pci <ms> ms
 #   RATIO probe_time_vs_dpdk_pci <vfiofd/pci>      (lower is better)
 # See bench_probe.c for what is timed.
-# Usage: bench_probe.sh <bench-vfiofd-probe> [rounds] [repeats per round]
+# With --stock (first argument): the e1000e through DPDK's net_e1000_em on both buses,
+# its device initialisation included, as stock_pmd_probe_time_*.
+# Usage: bench_probe.sh [--stock] <bench-vfiofd-probe> [rounds] [repeats per round]
 set -u
+stock=() name=probe_time
+if [ "${1:-}" = --stock ]; then
+	stock=(--stock) name=stock_pmd_probe_time
+	shift
+fi
 P=$1 rounds=${2:-3} repeat=${3:-7}
 read -r V1 V2 _ <<< "$VFIOFD_VIRTIO_BDFS"
 read -r E1 _ <<< "$VFIOFD_E1000E_BDFS"
@@ -21,13 +28,14 @@ out=/tmp/bench-probe.log
 : > "$out"
 for r in $(seq "$rounds"); do
 	for bus in vfiofd pci; do
-		"$P" --bus "$bus" --dev "$V1" --repeat "$repeat" -- "${EAL[@]}" \
+		"$P" --bus "$bus" --dev "$([ ${#stock[@]} = 0 ] && echo "$V1" || echo "$E1")" \
+			--repeat "$repeat" "${stock[@]}" -- "${EAL[@]}" \
 			--file-prefix "probe-$bus" >> "$out" 2>&1 ||
 			{ cat "$out"; echo "probe benchmark on $bus failed"; exit 1; }
 	done
 done
 grep '^PROBE ' "$out"
-awk '
+awk -v name="$name" '
 	/^PROBE_T / { n[$2]++; t[$2, n[$2]] = $3 }
 	function median(bus,    i, j, k, a, m) {
 		m = n[bus]
@@ -38,7 +46,7 @@ awk '
 	END {
 		if (!n["vfiofd"] || !n["pci"]) exit 1
 		v = median("vfiofd"); p = median("pci")
-		printf "BENCH probe_time_vfiofd %.3f ms\n", v
-		printf "BENCH probe_time_dpdk_pci %.3f ms\n", p
-		printf "RATIO probe_time_vs_dpdk_pci %.3f\n", v / p
+		printf "BENCH %s_vfiofd %.3f ms\n", name, v
+		printf "BENCH %s_dpdk_pci %.3f ms\n", name, p
+		printf "RATIO %s_vs_dpdk_pci %.3f\n", name, v / p
 	}' "$out"

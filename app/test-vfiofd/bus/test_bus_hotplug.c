@@ -3,8 +3,12 @@
  * Sub-commands that attach and detach devices at run time (rte_dev_probe and
  * rte_dev_remove, i.e. the bus's scan + plug and unplug):
  *
- *   cycles --dev BDF [--count N]   probe/remove N times; fds, mappings, pinned memory
- *                                  and devargs must not grow
+ *   cycles --dev BDF [--count N] [--driver NAME]
+ *                                  probe/remove N times; fds, mappings, pinned memory
+ *                                  and devargs must not grow. With --driver, the device
+ *                                  goes to that DPDK PCI driver (test-vfiofd-bus
+ *                                  --no-test-driver), whose port is configured, started
+ *                                  (link-status interrupt on) and stopped every cycle
  *   hostile --dev BDF              malformed and hostile devargs, each refused with a
  *                                  clear message and no partial state
  *
@@ -19,7 +23,9 @@
 
 #include <rte_dev.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_interrupts.h>
+#include <rte_mbuf.h>
 
 #include "test_bus.h"
 #include "vfiofd_devargs.h"
@@ -31,9 +37,45 @@ res_equal(const struct res *a, const struct res *b)
 	       a->vfio_fds == b->vfio_fds && a->devargs == b->devargs;
 }
 
-/* One probe/remove cycle; false on the first failure (already reported). */
+/* A port of DPDK's PCI driver on @bdf: configured, started, stopped; false on failure. */
 static bool
-one_cycle(struct tap *t, const char *bdf, unsigned int i, bool verbose, long *pinned)
+run_port(struct tap *t, const char *bdf, const char *driver, unsigned int i,
+	 struct rte_mempool *mp)
+{
+	struct rte_eth_conf conf = { .intr_conf = { .lsc = 1 } };
+	struct rte_eth_dev_info info;
+	uint16_t port;
+	int ret;
+
+	ret = rte_eth_dev_get_port_by_name(bdf, &port);
+	if (!tap_check(t, ret == 0, "cycle %u: %s created port %s (%d)", i, driver, bdf, ret))
+		return false;
+	ret = rte_eth_dev_info_get(port, &info);
+	if (!tap_check(t, ret == 0 && strcmp(info.driver_name, driver) == 0 &&
+		       info.device == &vfiofd_dev(bdf)->device,
+		       "cycle %u: port %u is %s's, on the vfiofd device", i, port,
+		       ret == 0 ? info.driver_name : "?"))
+		return false;
+	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, NULL, mp);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(port, 0, 256, SOCKET_ID_ANY, NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(port);
+	if (ret == 0)
+		ret = rte_eth_dev_stop(port);
+	return tap_check(t, ret == 0, "cycle %u: port configured, started, stopped (%d)", i,
+			 ret);
+}
+
+/*
+ * One probe/remove cycle; false on the first failure (already reported). @driver:
+ * NULL for the test driver, else the DPDK PCI driver expected to take the device.
+ */
+static bool
+one_cycle(struct tap *t, const char *bdf, const char *driver, struct rte_mempool *mp,
+	  unsigned int i, bool verbose, long *pinned)
 {
 	char devargs[96];
 	struct rte_vfiofd_device *dev;
@@ -52,11 +94,19 @@ one_cycle(struct tap *t, const char *bdf, unsigned int i, bool verbose, long *pi
 	if (!tap_check(t, ret == 2 && vendor == dev->id.vendor_id,
 		       "cycle %u: config space reads vendor %04x", i, vendor))
 		return false;
-	/* interrupts left enabled on purpose, queue eventfds too: remove must clean up */
-	if (rte_intr_type_get(dev->intr_handle) == RTE_INTR_HANDLE_VFIO_MSIX &&
-	    dev->intr_vectors > 1)
+	if (driver != NULL) {
+		if (!tap_check(t, dev->device.driver != NULL &&
+			       strcmp(dev->device.driver->name, driver) == 0,
+			       "cycle %u: driven by %s", i, driver) ||
+		    !run_port(t, bdf, driver, i, mp))
+			return false;
+	} else if (rte_intr_type_get(dev->intr_handle) == RTE_INTR_HANDLE_VFIO_MSIX &&
+		   dev->intr_vectors > 1) {
+		/* interrupts left enabled on purpose, queue eventfds too: remove must
+		 * clean up */
 		rte_intr_efd_enable(dev->intr_handle, 1);
-	if (dev->intr_vectors > 0) {
+	}
+	if (driver == NULL && dev->intr_vectors > 0) {
 		ret = rte_vfiofd_intr_enable(dev);
 		if (!tap_check(t, ret == 0, "cycle %u: interrupts enabled (%d)", i, ret))
 			return false;
@@ -70,7 +120,8 @@ one_cycle(struct tap *t, const char *bdf, unsigned int i, bool verbose, long *pi
 			res_diag("while probed", &r);
 	}
 	ret = rte_dev_remove(&dev->device);
-	if (!tap_check(t, ret == 0 && vfiofd_dev(bdf) == NULL && test_drv.ndevs == 0,
+	if (!tap_check(t, ret == 0 && vfiofd_dev(bdf) == NULL && test_drv.ndevs == 0 &&
+		       rte_eth_dev_count_avail() == 0,
 		       "cycle %u: rte_dev_remove (%d)", i, ret) && !verbose)
 		return false;
 	return ret == 0;
@@ -82,9 +133,11 @@ cmd_cycles(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "driver", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *bdf = NULL;
+	const char *bdf = NULL, *driver = NULL;
+	struct rte_mempool *mp = NULL;
 	unsigned int count = 100, i;
 	int opt_argc, eal_argc, c, ret;
 	struct res before, base, after;
@@ -97,6 +150,7 @@ cmd_cycles(int argc, char **argv)
 		switch (c) {
 		case 'd': bdf = optarg; break;
 		case 'c': count = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'r': driver = optarg; break;
 		default: return 2;
 		}
 	}
@@ -106,6 +160,12 @@ cmd_cycles(int argc, char **argv)
 	ret = test_eal_init(eal_argc, eal_argv);
 	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
 		return tap_done(&t);
+	if (driver != NULL) {
+		mp = rte_pktmbuf_pool_create("cycles", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					     SOCKET_ID_ANY);
+		if (!tap_check(&t, mp != NULL, "mbuf pool"))
+			return tap_done(&t);
+	}
 	res_get(&before);
 	res_diag("before the first probe", &before);
 
@@ -114,7 +174,7 @@ cmd_cycles(int argc, char **argv)
 
 		if (!verbose && i % 10 == 0)
 			tap_diag("cycle %u", i);
-		if (!one_cycle(&t, bdf, i, verbose, &pinned))
+		if (!one_cycle(&t, bdf, driver, mp, i, verbose, &pinned))
 			break;
 		/* every probe maps DPDK memory for the device, in the default IOAS (even
 		 * cycles) as in a private one (odd): the same pinned amount each time */
@@ -140,8 +200,10 @@ cmd_cycles(int argc, char **argv)
 	tap_check(&t, after.vfio_fds == 0 && after.devargs == before.devargs,
 		  "no vfio/iommufd fd (%ld), no devargs left (%ld)", after.vfio_fds,
 		  after.devargs);
-	tap_check(&t, test_drv.probes == i && test_drv.removes == i, "driver: %u probes, "
-		  "%u removes", test_drv.probes, test_drv.removes);
+	if (driver == NULL)
+		tap_check(&t, test_drv.probes == i && test_drv.removes == i, "driver: %u probes, "
+			  "%u removes", test_drv.probes, test_drv.removes);
+	rte_mempool_free(mp);
 	rte_eal_cleanup();
 	return tap_done(&t);
 }

@@ -191,6 +191,29 @@ test_options(struct tap *t)
 		  strcmp(o.driver_keys[0], "speed") == 0 && strcmp(o.driver_keys[1], "list") == 0 &&
 		  strcmp(o.driver_keys[3], "x_y-z") == 0,
 		  "driver keys collected in order (%u) (%s)", o.n_driver_keys, err);
+	tap_check(t, strcmp(o.driver_args, "speed=1000,list=[0-3,5],mac=52:54:00:12:34:56,"
+			    "x_y-z=a.b+c") == 0,
+		  "the driver's option string keeps its keys and values: %s", o.driver_args);
+	ret = vfiofd_options_parse("ioas=private,intr=msix", NULL, &o, err, sizeof(err));
+	tap_check(t, ret == 0 && o.driver_args[0] == '\0', "no driver keys: empty string");
+	{
+		static const struct { const char *key, *like; } slips[] = {
+			{ "iosa", "ioas" }, { "ioa", "ioas" }, { "ioass", "ioas" },
+			{ "inrt", "intr" }, { "intx", "intr" }, { "bar-mmap", "bar_mmap" },
+			{ "barmmap", "bar_mmap" }, { "noimmu", "noiommu" }, { "rest", "reset" },
+			{ "ioas", NULL }, { "intr", NULL }, { "speed", NULL }, { "devargs", NULL },
+			{ "i", NULL }, { "representor", NULL }, { "ios", "ioas" },
+		};
+
+		for (size_t i = 0; i < sizeof(slips) / sizeof(slips[0]); i++) {
+			const char *like = vfiofd_bus_key_like(slips[i].key);
+
+			tap_check(t, slips[i].like == NULL ? like == NULL :
+				  like != NULL && strcmp(like, slips[i].like) == 0,
+				  "'%s' looks like bus key %s", slips[i].key,
+				  like != NULL ? like : "none");
+		}
+	}
 	ret = vfiofd_options_parse("bus=vfiofd,addr=0000:01:00.0,ioas=private", ignore, &o, err,
 				   sizeof(err));
 	tap_check(t, ret == 0 && o.ioas == VFIOFD_OPT_IOAS_PRIVATE && o.n_driver_keys == 0,

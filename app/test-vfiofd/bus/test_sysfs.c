@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,12 +357,15 @@ test_parsers(struct tap *t)
 	};
 	static const struct {
 		const char *s;
-		uint32_t max;
+		uint64_t max;
 		int ok;
-		uint32_t v;
+		uint64_t v;
 	} hexes[] = {
 		{ "0x0", 0xffff, 1, 0 }, { "0XFFFF", 0xffff, 1, 0xffff },
 		{ "0xffffffff", ~0u, 1, ~0u },
+		{ "0xffffffffffffffff", UINT64_MAX, 1, UINT64_MAX },
+		{ "0x00000000febf1000", UINT64_MAX, 1, 0xfebf1000 },
+		{ "0x1ffffffffffffffff", UINT64_MAX, 0, 0 },
 		{ "0x100000000", ~0u, 0, 0 }, { "0x", 0xffff, 0, 0 }, { "x12", 0xffff, 0, 0 },
 		{ "0x12g", 0xffff, 0, 0 }, { "0x10000", 0xffff, 0, 0 },
 	};
@@ -384,7 +388,7 @@ test_parsers(struct tap *t)
 			  devs[i].ok ? "ok" : "refused");
 	}
 	for (size_t i = 0; i < sizeof(hexes) / sizeof(hexes[0]); i++) {
-		uint32_t v = 7;
+		uint64_t v = 7;
 		int ret = vfiofd_sysfs_parse_hex(hexes[i].s, hexes[i].max, &v);
 
 		tap_check(t, hexes[i].ok ? (ret == 0 && v == hexes[i].v) : ret == -EBADMSG,
@@ -399,6 +403,58 @@ test_parsers(struct tap *t)
 	}
 	tap_check(t, vfiofd_pci_addr_valid("0000:01:00.0") && !vfiofd_pci_addr_valid("01:00.0") &&
 		  !vfiofd_pci_addr_valid("0000:01:00.8"), "vfiofd_pci_addr_valid");
+}
+
+/* The PCI view's extras: BAR addresses from "resource", VFs from "sriov_numvfs". */
+static void
+test_resource(struct tap *t)
+{
+	/* an e1000e's, as 6.12 writes it: BAR0, BAR1, I/O BAR2, BAR3, then ROM and others */
+	static const char good[] =
+		"0x00000000fe800000 0x00000000fe81ffff 0x0000000000040200\n"
+		"0x00000000fe820000 0x00000000fe83ffff 0x0000000000040200\n"
+		"0x000000000000c000 0x000000000000c01f 0x0000000000040101\n"
+		"0x00000000fe840000 0x00000000fe843fff 0x0000000000040200\n"
+		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+		"0x00000000fe780000 0x00000000fe7fffff 0x0000000000046200\n";
+	static const char *const bad[] = {
+		"0x1 0x2 0x3\n",                                     /* too few lines */
+		"0x1 0x2\n0x1 0x2\n0x1 0x2\n0x1 0x2\n0x1 0x2\n0x1 0x2\n", /* two fields */
+		"0x1 0x2 0x3 0x4\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n"
+		"0x1 0x2 0x3\n",                                     /* four fields */
+		"0x2 0x1 0x0\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n"
+		"0x1 0x2 0x3\n",                                     /* end below start */
+		"0x1  0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n0x1 0x2 0x3\n"
+		"0x1 0x2 0x3\n",                                     /* empty field */
+		"",
+	};
+	uint64_t bars[VFIOFD_SYSFS_NUM_BARS];
+	int ret;
+
+	tap_check(t, fake_attr_write(&tree, "0000:01:00.0", "resource", good,
+				     sizeof(good) - 1) == 0, "resource attribute written");
+	ret = vfiofd_sysfs_bar_start(tree.sysfs, "0000:01:00.0", bars);
+	tap_check(t, ret == 0 && bars[0] == 0xfe800000 && bars[2] == 0xc000 &&
+		  bars[3] == 0xfe840000 && bars[4] == 0 && bars[5] == 0,
+		  "BAR addresses 0x%" PRIx64 " ... 0x%" PRIx64 " (%s)", bars[0], bars[3],
+		  strerror(-ret));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fake_attr_write(&tree, "0000:01:00.0", "resource", bad[i], strlen(bad[i]));
+		ret = vfiofd_sysfs_bar_start(tree.sysfs, "0000:01:00.0", bars);
+		tap_check(t, ret == -EBADMSG, "malformed resource %zu refused (%d)", i, ret);
+	}
+	tap_check(t, vfiofd_sysfs_bar_start(tree.sysfs, "0000:09:00.0", bars) == -ENOENT,
+		  "resource of a missing device: ENOENT");
+
+	tap_check(t, vfiofd_sysfs_sriov_numvfs(tree.sysfs, "0000:01:00.0") == 0,
+		  "no sriov_numvfs: 0 VFs");
+	fake_attr_write(&tree, "0000:01:00.0", "sriov_numvfs", "2\n", 2);
+	tap_check(t, vfiofd_sysfs_sriov_numvfs(tree.sysfs, "0000:01:00.0") == 2, "2 VFs");
+	fake_attr_write(&tree, "0000:01:00.0", "sriov_numvfs", "-1\n", 3);
+	tap_check(t, vfiofd_sysfs_sriov_numvfs(tree.sysfs, "0000:01:00.0") == -EBADMSG,
+		  "negative sriov_numvfs refused");
+	fake_attr_write(&tree, "0000:01:00.0", "sriov_numvfs", "0\n", 2);
 }
 
 int
@@ -420,6 +476,7 @@ main(void)
 	test_ids(&t);
 	test_numa(&t);
 	test_parsers(&t);
+	test_resource(&t);
 	fake_tree_destroy(&tree);
 	return tap_done(&t);
 }

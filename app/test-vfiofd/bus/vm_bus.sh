@@ -26,6 +26,79 @@ bind_vfio() {
 	echo "$1" > /sys/bus/pci/drivers_probe
 }
 
+# testpmd --hot-plug on ports $1 and $2 (EAL plugin arguments after the third): port
+# stop/detach/attach/start of $2, forwarding, then the kernel hot-unplugs $2 (QMP device
+# id $3, through the host hook) while $1 forwards; testpmd must release it on its own
+# (RTE_DEV_EVENT_REMOVE), QEMU must report DEVICE_DELETED, and $1 must keep working.
+testpmd_hotplug() {
+	local p0=$1 p1=$2 qmp=$3
+	shift 3
+	. "$(dirname "$0")/../../../scripts/lib.sh"
+	export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
+	out=/tmp/testpmd-hotunplug.log
+	R=/run/results
+	# testpmd runs the commands of its pipe one after the other, each to its end: the
+	# feeder waits for the log where the next step depends on time (start-up, forwarding,
+	# the kernel's unplug), and sends the rest at once
+	: > "$out"
+	wait_log() { # $1 = text, $2 = tenths of a second
+		for _ in $(seq "$2"); do grep -q -- "$1" "$out" && return 0; sleep 0.1; done
+		return 1
+	}
+	{
+		wait_log 'testpmd>' 600
+		# testpmd detaches a stopped port (closing first would free the port id)
+		echo "port stop 1"; echo "port detach 1"
+		echo "show port summary all"
+		echo "port attach vfiofd:$p1"
+		echo "port start 1"
+		echo "show port summary all"
+		echo "start tx_first"
+		wait_log 'forwards packets on' 300
+		sleep 2
+		echo "show port stats all"
+		touch "$R/unplug.$qmp.req"
+		for _ in $(seq 300); do [ -e "$R/unplug.$qmp.deleted" ] && break; sleep 0.1; done
+		# the removal event reaches testpmd's handler asynchronously
+		sleep 2
+		echo "show port summary all"
+		# the remaining port still transmits: one more burst, counted by the device
+		echo "stop"; echo "show port stats 0"
+		echo "start tx_first"; sleep 1; echo "stop"; echo "show port stats 0"
+		echo "quit"
+	} | timeout -k 5 120 stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 --file-prefix hotunplug \
+		--log-level=bus.vfiofd:info --no-pci "$@" \
+		-a "vfiofd:$p0" -a "vfiofd:$p1" -- -i --hot-plug --total-num-mbufs=16384 \
+		> "$out" 2>&1
+	rc=$?
+	grep -v -E "^testpmd> $|^  (RX-|TX-|Rx-|Tx-|Throughput)|^ *$" "$out"
+	check() { if grep -q -- "$2" "$out"; then echo "ok - $1"; else echo "not ok - $1 ('$2' not in the output)"; fail=1; fi; }
+	[ "$rc" = 0 ] && echo "ok - testpmd exited with 0" || { echo "not ok - testpmd exited with $rc"; fail=1; }
+	check "port detach 1" "Device is detached"
+	check "port attach vfiofd:$p1" "Port 1 is attached"
+	check "the bus raised RTE_DEV_EVENT_REMOVE" "$p1: the kernel asks to release the device"
+	# the second "Device is detached": testpmd's RTE_DEV_EVENT_REMOVE handler
+	n=$(grep -c "Device is detached" "$out")
+	[ "$n" = 2 ] && echo "ok - testpmd detached the port on its own" ||
+		{ echo "not ok - testpmd detached $n time(s), expected 2"; fail=1; }
+	if grep -q "the kernel asks again" "$out"; then
+		echo "not ok - the application did not release the device: the bus had to"; fail=1
+	fi
+	if [ -e "$R/unplug.$qmp.deleted" ]; then
+		echo "ok - QEMU reported DEVICE_DELETED for $qmp ($(cat "$R/unplug.$qmp.deleted") s after device_del)"
+	else
+		echo "not ok - no DEVICE_DELETED for $qmp"; fail=1
+	fi
+	[ ! -e "/sys/bus/pci/devices/$p1" ] && echo "ok - $p1 left sysfs" ||
+		{ echo "not ok - $p1 still in sysfs"; fail=1; }
+	check "testpmd forwarded between the two ports first" "RX P=1/Q=0 (socket 0) -> TX P=0/Q=0"
+	check "one port left after the unplug" "Number of available ports: 1"
+	# port 0 still works: its TX counter grows with the burst sent after the unplug
+	awk '/NIC statistics for port 0/ { n++ } n && /TX-packets:/ { tx[n] = $2 }
+		END { if (n >= 2 && tx[n] > tx[n - 1]) { print "ok - port 0 still transmits after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 0 }
+		      print "not ok - port 0 does not transmit after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 1 }' "$out" || fail=1
+}
+
 echo "# virtio-net: $V1 $V2, e1000e: $E1; /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
 case $name in
 bus_scan_allowlist)
@@ -176,73 +249,35 @@ bus_hotunplug)
 bus_hotunplug_testpmd)
 	# testpmd --hot-plug over vfiofd ports (net_vfiofd_virtio): port detach/attach, then
 	# a kernel hot-unplug of nic1 ($V2) while forwarding; needs the host hook.
-	. "$(dirname "$0")/../../../scripts/lib.sh"
 	build=$(cd "$(dirname "$T")/../../.." && pwd)
-	export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
-	out=/tmp/testpmd-hotunplug.log
-	R=/run/results
-	# testpmd runs the commands of its pipe one after the other, each to its end: the
-	# feeder waits for the log where the next step depends on time (start-up, forwarding,
-	# the kernel's unplug), and sends the rest at once
-	: > "$out"
-	wait_log() { # $1 = text, $2 = tenths of a second
-		for _ in $(seq "$2"); do grep -q -- "$1" "$out" && return 0; sleep 0.1; done
-		return 1
-	}
-	{
-		wait_log 'testpmd>' 600
-		# testpmd detaches a stopped port (closing first would free the port id)
-		echo "port stop 1"; echo "port detach 1"
-		echo "show port summary all"
-		echo "port attach vfiofd:$V2"
-		echo "port start 1"
-		echo "show port summary all"
-		echo "start tx_first"
-		wait_log 'forwards packets on' 300
-		sleep 2
-		echo "show port stats all"
-		touch "$R/unplug.nic1.req"
-		for _ in $(seq 300); do [ -e "$R/unplug.nic1.deleted" ] && break; sleep 0.1; done
-		# the removal event reaches testpmd's handler asynchronously
-		sleep 2
-		echo "show port summary all"
-		# the remaining port still transmits: one more burst, counted by the device
-		echo "stop"; echo "show port stats 0"
-		echo "start tx_first"; sleep 1; echo "stop"; echo "show port stats 0"
-		echo "quit"
-	} | timeout -k 5 120 stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 --file-prefix hotunplug \
-		--log-level=bus.vfiofd:info --no-pci \
-		-d "$build/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
-		-d "$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \
-		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --hot-plug --total-num-mbufs=16384 \
-		> "$out" 2>&1
-	rc=$?
-	grep -v -E "^testpmd> $|^  (RX-|TX-|Rx-|Tx-|Throughput)|^ *$" "$out"
-	check() { if grep -q -- "$2" "$out"; then echo "ok - $1"; else echo "not ok - $1 ('$2' not in the output)"; fail=1; fi; }
-	[ "$rc" = 0 ] && echo "ok - testpmd exited with 0" || { echo "not ok - testpmd exited with $rc"; fail=1; }
-	check "port detach 1" "Device is detached"
-	check "port attach vfiofd:$V2" "Port 1 is attached"
-	check "the bus raised RTE_DEV_EVENT_REMOVE" "$V2: the kernel asks to release the device"
-	# the second "Device is detached": testpmd's RTE_DEV_EVENT_REMOVE handler
-	n=$(grep -c "Device is detached" "$out")
-	[ "$n" = 2 ] && echo "ok - testpmd detached the port on its own" ||
-		{ echo "not ok - testpmd detached $n time(s), expected 2"; fail=1; }
-	if grep -q "the kernel asks again" "$out"; then
-		echo "not ok - the application did not release the device: the bus had to"; fail=1
-	fi
-	if [ -e "$R/unplug.nic1.deleted" ]; then
-		echo "ok - QEMU reported DEVICE_DELETED for nic1 ($(cat "$R/unplug.nic1.deleted") s after device_del)"
-	else
-		echo "not ok - no DEVICE_DELETED for nic1"; fail=1
-	fi
-	[ ! -e "/sys/bus/pci/devices/$V2" ] && echo "ok - $V2 left sysfs" ||
-		{ echo "not ok - $V2 still in sysfs"; fail=1; }
-	check "testpmd forwarded between the two ports first" "RX P=1/Q=0 (socket 0) -> TX P=0/Q=0"
-	check "one port left after the unplug" "Number of available ports: 1"
-	# port 0 still works: its TX counter grows with the burst sent after the unplug
-	awk '/NIC statistics for port 0/ { n++ } n && /TX-packets:/ { tx[n] = $2 }
-		END { if (n >= 2 && tx[n] > tx[n - 1]) { print "ok - port 0 still transmits after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 0 }
-		      print "not ok - port 0 does not transmit after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 1 }' "$out" || fail=1
+	testpmd_hotplug "$V1" "$V2" nic1 -d "$build/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
+		-d "$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so"
+	;;
+stock_pmd_probe_remove_cycles)
+	# DPDK's net_e1000_em over vfiofd, its port configured, started (link-status
+	# interrupt on) and stopped in every cycle
+	run "$T" --no-test-driver cycles --dev="$E1" --count=100 --driver=net_e1000_em \
+		-- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
+stock_pmd_refused)
+	# what a DPDK PCI driver sees, a failing one, a mistyped bus key, net_virtio refused
+	run "$T" --no-test-driver stock --dev="$E1" --virtio="$V1" \
+		-- "${EAL[@]}" --no-pci -a vfiofd:
+	# the claim rule: without -a vfiofd:, no device goes to a DPDK PCI driver through
+	# vfiofd (no vfiofd driver matches these NICs here): bus/pci drives them all
+	run "$T" --no-test-driver scan --expect-probed=none --expect-pci-probed="$V1,$V2,$E1" \
+		-- "${EAL[@]}" -a "$V1" -a "$V2" -a "$E1"
+	run "$T" --no-test-driver scan --expect-probed=none \
+		--expect-pci-probed="$(echo "$VFIOFD_VIRTIO_BDFS $VFIOFD_E1000E_BDFS ${VFIOFD_IGB_BDFS:-}" | xargs | tr ' ' ',')" \
+		-- "${EAL[@]}"
+	;;
+stock_pmd_hotplug)
+	# the same as bus_hotunplug_testpmd with DPDK's e1000 drivers: the e1000e forwards,
+	# the igb (QMP device nic3) is detached, attached, then unplugged by the kernel
+	read -r I1 _ <<< "${VFIOFD_IGB_BDFS:-}"
+	[ -n "${I1:-}" ] || { echo "not ok - no igb bound to vfio-pci in this profile"; exit 1; }
+	build=$(cd "$(dirname "$T")/../../.." && pwd)
+	testpmd_hotplug "$E1" "$I1" nic3 -d "$build/drivers/bus/vfiofd/librte_bus_vfiofd.so"
 	;;
 bus_multiprocess)
 	# a secondary process on the primary's iommufd and device fd (fds over DPDK IPC)

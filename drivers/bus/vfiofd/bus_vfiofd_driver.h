@@ -33,6 +33,7 @@
 #include <rte_dev.h>
 #include <rte_interrupts.h>
 #include <rte_pci.h>
+#include <bus_pci_driver.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,10 +75,15 @@ struct rte_vfiofd_region {
 
 /**
  * A PCI function on the vfiofd bus.
+ *
+ * Its generic device is also the generic device of a struct rte_pci_device
+ * (@ref pci_dev): the bus hands a device that none of its own drivers takes, and that
+ * the user allow-listed ("-a vfiofd:<BDF>"), to the DPDK PCI driver whose id table
+ * matches it, exactly as bus/pci would, and such a driver finds its rte_pci_device
+ * from the generic device (RTE_DEV_TO_PCI()). vfiofd drivers use the fields above it.
  */
 struct rte_vfiofd_device {
 	RTE_TAILQ_ENTRY(rte_vfiofd_device) next; /**< next device on the bus */
-	struct rte_device device;         /**< generic device; name = PCI address */
 	struct rte_pci_addr addr;         /**< PCI address */
 	struct rte_pci_id id;             /**< vendor, device, subsystem ids and class */
 	char name[RTE_DEV_NAME_MAX_LEN];  /**< "dddd:bb:dd.f" */
@@ -91,6 +97,22 @@ struct rte_vfiofd_device {
 	struct rte_intr_handle *intr_handle;
 	struct rte_vfiofd_driver *driver; /**< driver that probed it, or NULL */
 	uint32_t intr_vectors;            /**< vectors the chosen interrupt mode offers */
+	/**
+	 * The device as DPDK's PCI drivers see it. Its generic device, @ref device, is
+	 * the device's one generic device, whichever kind of driver takes it. The bus
+	 * fills the PCI fields (address, ids, kdrv VFIO, BARs, interrupt handle, driver)
+	 * while a DPDK PCI driver drives the device. It stays the last member: bus/pci's
+	 * config-space accessors (DPDK 23.07 and later) read a table of VFIO region
+	 * offsets that bus/pci keeps right behind an rte_pci_device, and so does vfiofd.
+	 */
+	union {
+		struct rte_pci_device pci_dev; /**< the PCI view */
+		struct {
+			/** rte_pci_device's list entry (unused on vfiofd) */
+			RTE_TAILQ_ENTRY(rte_pci_device) pci_next;
+			struct rte_device device; /**< generic device; name = PCI address */
+		};
+	};
 };
 
 /** Convert a generic device to a vfiofd device. */

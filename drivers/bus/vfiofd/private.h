@@ -10,6 +10,7 @@
  *   vfiofd_intr.c      interrupt handle, SET_IRQS, request notifier
  *   vfiofd_telemetry.c /vfiofd/list and /vfiofd/info
  *   vfiofd_mp.c        multi-process: the primary hands device fds to secondaries
+ *   vfiofd_pci.c       DPDK's own PCI drivers on the bus (the PCI view of a device)
  */
 
 #ifndef VFIOFD_PRIVATE_H
@@ -55,6 +56,18 @@ enum vfiofd_claim_state {
 	VFIOFD_CLAIM_PCI_PROBED, /* bus/pci already drives it: refused */
 };
 
+/*
+ * Where a VFIO region lies in the device fd, as bus/pci records it for each device
+ * (DPDK 23.07 and later: struct rte_pci_device_internal in its private.h, a table of
+ * RTE_MAX_PCI_REGIONS entries right behind the struct rte_pci_device); its config-space
+ * and I/O-port accessors read it. See struct vfiofd_device::pci_regions.
+ */
+struct vfiofd_pci_region {
+	uint64_t size;
+	uint64_t offset;
+};
+#define VFIOFD_PCI_NUM_REGIONS 9
+
 /* Private per-region state. */
 struct vfiofd_region_priv {
 	struct vfio_region_info *info;  /* REGION_INFO (malloc'ed), NULL if none */
@@ -66,6 +79,22 @@ struct vfiofd_region_priv {
 /* A device: the public part first, the bus's state after it. */
 struct vfiofd_device {
 	struct rte_vfiofd_device pub;
+	/*
+	 * Right behind pub.pci_dev, where DPDK 23.07+ bus/pci's accessors
+	 * (rte_pci_read_config(), rte_pci_ioport_read(), ...) look for it when a DPDK PCI
+	 * driver calls them on our device: offset and size of each VFIO region in the
+	 * device fd (vfiofd_pci.c fills it; 22.11 reads fixed offsets and ignores it).
+	 */
+	struct vfiofd_pci_region pci_regions[VFIOFD_PCI_NUM_REGIONS];
+	/* The PCI view's extras, from the scan: BAR bus addresses and the bus info. */
+	uint64_t bar_phys[RTE_VFIOFD_NUM_BARS];
+	char bus_info[48];
+	/*
+	 * While a DPDK PCI driver drives the device (pub.pci_dev.driver != NULL) and the
+	 * devargs are in the legacy syntax, their args show the driver only its own keys
+	 * (opts.driver_args); user_args is what the user gave, put back at remove.
+	 */
+	const char *user_args;
 
 	/* From the scan. */
 	char cdev_path[PATH_MAX];       /* no-IOMMU: the group node, /dev/vfio/noiommu-N */
@@ -139,8 +168,10 @@ extern pthread_mutex_t vfiofd_lock;
 #define FOREACH_VFIOFD_DRIVER(drv) TAILQ_FOREACH(drv, &vfiofd_bus.driver_list, next)
 
 /* vfiofd_common.c */
-bool vfiofd_match(const struct rte_vfiofd_driver *drv, const struct rte_vfiofd_device *dev);
+bool vfiofd_id_match(const struct rte_pci_id *table, const struct rte_pci_id *id);
 bool vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev);
+/* Name of the driver (vfiofd's or DPDK's PCI driver) that drives @d, or NULL. */
+const char *vfiofd_dev_driver_name(const struct vfiofd_device *d);
 struct vfiofd_device *vfiofd_find_by_name(const char *name);
 void vfiofd_insert_device(struct vfiofd_device *d);
 void vfiofd_free_device(struct vfiofd_device *d);
@@ -180,6 +211,14 @@ void vfiofd_mp_init(void);
 void vfiofd_mp_fini(void);
 /* Secondary: the primary's fds of @d, and its BAR addresses into d->bar_va. */
 int vfiofd_mp_get_fds(struct vfiofd_device *d, int *iommufd, int *devfd, bool *translated);
+
+/* vfiofd_pci.c */
+/* The DPDK PCI driver whose id table matches @dev (the first, as bus/pci), or NULL. */
+const struct rte_pci_driver *vfiofd_pci_driver_find(const struct rte_vfiofd_device *dev);
+/* Probe @d with that driver: 1 none matches (or it declines), 0 probed, < 0 error. */
+int vfiofd_pci_probe(struct vfiofd_device *d);
+/* Undo what the PCI view holds for a driver (after its remove, before the close). */
+void vfiofd_pci_view_clear(struct vfiofd_device *d);
 
 /* vfiofd_regions.c */
 int vfiofd_regions_setup(struct vfiofd_device *d);

@@ -6,6 +6,7 @@
  * vfiofd_device.c.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,15 @@
 #include "private.h"
 
 RTE_LOG_REGISTER(vfiofd_logtype, bus.vfiofd, NOTICE);
+
+/* The generic device is the PCI view's (bus_vfiofd_driver.h): one device, two views. */
+static_assert(offsetof(struct rte_vfiofd_device, device) ==
+	      offsetof(struct rte_vfiofd_device, pci_dev.device),
+	      "rte_vfiofd_device::device must alias pci_dev.device");
+/* bus/pci (23.07+) reads its region table right behind the rte_pci_device. */
+static_assert(offsetof(struct vfiofd_device, pci_regions) ==
+	      offsetof(struct vfiofd_device, pub.pci_dev) + sizeof(struct rte_pci_device),
+	      "the PCI region table must follow the rte_pci_device");
 
 pthread_mutex_t vfiofd_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -93,24 +103,24 @@ rte_vfiofd_unregister(struct rte_vfiofd_driver *driver)
 
 /* Same rules as bus/pci's id tables: exact value or the field's wildcard. */
 bool
-vfiofd_match(const struct rte_vfiofd_driver *drv, const struct rte_vfiofd_device *dev)
+vfiofd_id_match(const struct rte_pci_id *table, const struct rte_pci_id *dev)
 {
 	const struct rte_pci_id *id;
 
-	if (drv->id_table == NULL)
+	if (table == NULL)
 		return false;
-	for (id = drv->id_table; id->vendor_id != 0; id++) {
-		if (id->vendor_id != dev->id.vendor_id && id->vendor_id != RTE_PCI_ANY_ID)
+	for (id = table; id->vendor_id != 0; id++) {
+		if (id->vendor_id != dev->vendor_id && id->vendor_id != RTE_PCI_ANY_ID)
 			continue;
-		if (id->device_id != dev->id.device_id && id->device_id != RTE_PCI_ANY_ID)
+		if (id->device_id != dev->device_id && id->device_id != RTE_PCI_ANY_ID)
 			continue;
-		if (id->subsystem_vendor_id != dev->id.subsystem_vendor_id &&
+		if (id->subsystem_vendor_id != dev->subsystem_vendor_id &&
 		    id->subsystem_vendor_id != RTE_PCI_ANY_ID)
 			continue;
-		if (id->subsystem_device_id != dev->id.subsystem_device_id &&
+		if (id->subsystem_device_id != dev->subsystem_device_id &&
 		    id->subsystem_device_id != RTE_PCI_ANY_ID)
 			continue;
-		if (id->class_id != dev->id.class_id && id->class_id != RTE_CLASS_ANY_ID)
+		if (id->class_id != dev->class_id && id->class_id != RTE_CLASS_ANY_ID)
 			continue;
 		return true;
 	}
@@ -123,9 +133,19 @@ vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev)
 	struct rte_vfiofd_driver *drv;
 
 	FOREACH_VFIOFD_DRIVER(drv)
-		if (vfiofd_match(drv, dev))
+		if (vfiofd_id_match(drv->id_table, &dev->id))
 			return true;
 	return false;
+}
+
+const char *
+vfiofd_dev_driver_name(const struct vfiofd_device *d)
+{
+	if (d->pub.driver != NULL)
+		return d->pub.driver->driver.name;
+	if (d->pub.pci_dev.driver != NULL)
+		return d->pub.pci_dev.driver->driver.name;
+	return NULL;
 }
 
 struct vfiofd_device *
@@ -180,7 +200,7 @@ vfiofd_probe_one(struct rte_vfiofd_driver *drv, struct vfiofd_device *d)
 {
 	int ret;
 
-	if (!vfiofd_match(drv, &d->pub))
+	if (!vfiofd_id_match(drv->id_table, &d->pub.id))
 		return 1;
 	if (rte_dev_is_probed(&d->pub.device))
 		return -EEXIST;
@@ -191,6 +211,7 @@ vfiofd_probe_one(struct rte_vfiofd_driver *drv, struct vfiofd_device *d)
 	if (ret != 0)
 		return ret;
 
+	VFIOFD_DEV_LOG(DEBUG, d, "vfiofd driver %s matches it", drv->driver.name);
 	pthread_mutex_lock(&vfiofd_lock);
 	ret = vfiofd_dev_open(d, drv->drv_flags);
 	if (ret == 0)
@@ -231,10 +252,18 @@ vfiofd_probe_all_drivers(struct vfiofd_device *d)
 		if (ret <= 0)
 			return ret;
 	}
-	if (vfiofd_allowed_explicitly(d->pub.device.devargs))
-		VFIOFD_DEV_LOG(WARNING, d,
-			       "allow-listed, but no vfiofd driver supports %04x:%04x",
-			       d->pub.id.vendor_id, d->pub.id.device_id);
+	/*
+	 * DPDK's own PCI drivers get only what the user allow-listed on this bus: loading
+	 * the plugin must never take a device away from bus/pci (the claim rule,
+	 * vfiofd_claim.c).
+	 */
+	if (!vfiofd_allowed_explicitly(d->pub.device.devargs))
+		return 1;
+	ret = vfiofd_pci_probe(d);
+	if (ret <= 0)
+		return ret;
+	VFIOFD_DEV_LOG(WARNING, d, "allow-listed, but neither a vfiofd driver nor a DPDK PCI "
+		       "driver supports %04x:%04x", d->pub.id.vendor_id, d->pub.id.device_id);
 	return 1;
 }
 
@@ -270,29 +299,40 @@ vfiofd_probe(void)
 	return 0;
 }
 
+/* Take @d from its driver and close it; under vfiofd_lock. */
+static void
+vfiofd_dev_release(struct vfiofd_device *d)
+{
+	d->pub.driver = NULL;
+	d->pub.device.driver = NULL;
+	vfiofd_pci_view_clear(d);
+	vfiofd_dev_close(d);
+}
+
 /* Undo a successful probe; the device stays on the bus. */
 static int
 vfiofd_remove_dev(struct vfiofd_device *d)
 {
 	struct rte_vfiofd_driver *drv = d->pub.driver;
-	int ret;
+	struct rte_pci_driver *pdrv = d->pub.pci_dev.driver;
+	const char *name = vfiofd_dev_driver_name(d);
+	int ret = 0;
 
-	if (drv == NULL)
+	if (name == NULL)
 		return 0;
-	if (drv->remove != NULL) {
+	if (drv != NULL && drv->remove != NULL)
 		ret = drv->remove(&d->pub);
-		if (ret < 0) {
-			VFIOFD_DEV_LOG(ERR, d, "driver %s failed to remove it (%s)",
-				       drv->driver.name, strerror(-ret));
-			return ret;
-		}
+	else if (drv == NULL && pdrv->remove != NULL)
+		ret = pdrv->remove(&d->pub.pci_dev);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "%sdriver %s failed to remove it (%s)",
+			       drv == NULL ? "DPDK's PCI " : "", name, strerror(-ret));
+		return ret;
 	}
 	pthread_mutex_lock(&vfiofd_lock);
-	d->pub.driver = NULL;
-	d->pub.device.driver = NULL;
-	vfiofd_dev_close(d);
+	vfiofd_dev_release(d);
 	pthread_mutex_unlock(&vfiofd_lock);
-	VFIOFD_DEV_LOG(INFO, d, "removed from driver %s", drv->driver.name);
+	VFIOFD_DEV_LOG(INFO, d, "removed from driver %s", name);
 	return 0;
 }
 
@@ -406,11 +446,12 @@ vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
 }
 
 /*
- * iommufd maps DPDK memory at IOVA == VA. Say so only when the bus has a device some
- * driver of ours will take, so that merely loading the plugin does not force the
- * IOVA mode of a process that drives nothing through vfiofd. A no-IOMMU device (the
- * user opted in) has no translation at all: it needs physical addresses, and that
- * wins, since the memory library cannot serve both modes in one process.
+ * iommufd maps DPDK memory at IOVA == VA. Say so only when the bus has a device it will
+ * drive (one a driver of ours takes, or one allow-listed here for a DPDK PCI driver),
+ * so that merely loading the plugin does not force the IOVA mode of a process that
+ * drives nothing through vfiofd. A no-IOMMU device (the user opted in) has no
+ * translation at all: it needs physical addresses, and that wins, since the memory
+ * library cannot serve both modes in one process.
  */
 static enum rte_iova_mode
 vfiofd_get_iommu_class(void)
@@ -419,7 +460,9 @@ vfiofd_get_iommu_class(void)
 	struct rte_vfiofd_device *dev;
 
 	FOREACH_VFIOFD_DEVICE(dev) {
-		if (!vfiofd_any_driver_matches(dev))
+		if (!vfiofd_any_driver_matches(dev) &&
+		    !(vfiofd_allowed_explicitly(dev->device.devargs) &&
+		      vfiofd_pci_driver_find(dev) != NULL))
 			continue;
 		if (VFIOFD_DEV(dev)->noiommu)
 			return RTE_IOVA_PA;
@@ -442,9 +485,7 @@ vfiofd_cleanup(void)
 		if (vfiofd_remove_dev(d) != 0) {
 			/* the driver refused: still release what the bus holds */
 			pthread_mutex_lock(&vfiofd_lock);
-			d->pub.driver = NULL;
-			d->pub.device.driver = NULL;
-			vfiofd_dev_close(d);
+			vfiofd_dev_release(d);
 			pthread_mutex_unlock(&vfiofd_lock);
 			err = -1;
 		}

@@ -204,6 +204,42 @@ vfiofd_opt_intr_str(enum vfiofd_opt_intr v)
 	return (unsigned int)v < 5 ? intr_names[v] : "?";
 }
 
+static const char *const bus_keys[] = { "ioas", "intr", "reset", "bar_mmap", "noiommu", NULL };
+const char vfiofd_bus_keys_str[] = "ioas, intr, reset, bar_mmap, noiommu";
+
+/* @a and @b differ by one insertion, deletion, replacement or neighbour swap. */
+static bool
+one_slip(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i = 0;
+
+	if (la < lb)
+		return one_slip(b, a);
+	if (la - lb > 1)
+		return false;
+	while (i < lb && a[i] == b[i])
+		i++;
+	if (i == lb)
+		return la != lb;                      /* one appended, or equal */
+	if (la > lb)
+		return strcmp(a + i + 1, b + i) == 0; /* one inserted */
+	if (strcmp(a + i + 1, b + i + 1) == 0)
+		return true;                          /* one replaced */
+	return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	       strcmp(a + i + 2, b + i + 2) == 0;  /* two swapped */
+}
+
+const char *
+vfiofd_bus_key_like(const char *key)
+{
+	if (pick(key, bus_keys) >= 0)
+		return NULL;
+	for (unsigned int i = 0; bus_keys[i] != NULL; i++)
+		if (one_slip(key, bus_keys[i]))
+			return bus_keys[i];
+	return NULL;
+}
+
 /* Apply one bus key; 1 if @key is not a bus key, 0 if applied, -EINVAL on a bad value. */
 static int
 apply_bus_key(struct vfiofd_options *o, const char *key, const char *value, char *err,
@@ -364,8 +400,14 @@ vfiofd_options_parse(const char *s, const char *const *ignore_keys,
 		      apply_bus_key(o, key, value, err, errlen);
 		if (ret < 0)
 			return ret;
-		if (ret > 0)
+		if (ret > 0) {
+			size_t n = strlen(o->driver_args);
+
 			memcpy(o->driver_keys[o->n_driver_keys++], key, k + 1);
+			/* fits: it is a part of s, which is no longer than the buffer */
+			snprintf(o->driver_args + n, sizeof(o->driver_args) - n, "%s%s=%s",
+				 n > 0 ? "," : "", key, value);
+		}
 
 		if (s[pos] == '\0')
 			return 0;

@@ -87,6 +87,11 @@ struct vfiofd_options {
 	unsigned int n_driver_keys;
 	/** Keys that are not the bus's, in order: the matched driver must know them. */
 	char driver_keys[VFIOFD_PAIRS_MAX][VFIOFD_KEY_MAX + 1];
+	/**
+	 * The same keys with their values, "key=value[,key=value...]" in the user's order
+	 * ("" if none): the option string the driver gets to see.
+	 */
+	char driver_args[VFIOFD_ARGS_MAX + 1];
 };
 
 /** Defaults: default IOAS, automatic interrupts, reset on, BARs mapped. */
@@ -105,6 +110,17 @@ void vfiofd_options_default(struct vfiofd_options *o);
  */
 int vfiofd_options_parse(const char *s, const char *const *ignore_keys,
 			 struct vfiofd_options *o, char *err, size_t errlen);
+
+/**
+ * The bus key that @key is one typing slip away from (one character inserted, deleted
+ * or replaced, or two neighbours swapped: "iosa" for "ioas"), or NULL. @key itself
+ * being a bus key is no slip (NULL). For telling a mistyped bus key from a key of a
+ * driver whose keys the bus does not know.
+ */
+const char *vfiofd_bus_key_like(const char *key);
+
+/** The bus's keys, comma-separated, for messages ("ioas, intr, ..."). */
+extern const char vfiofd_bus_keys_str[];
 
 /** Names of the option values, for logs and telemetry. */
 const char *vfiofd_opt_ioas_str(enum vfiofd_opt_ioas v);

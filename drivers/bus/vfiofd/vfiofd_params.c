@@ -262,8 +262,8 @@ vfiofd_check_driver_keys(struct vfiofd_device *d, const struct rte_vfiofd_driver
 			o += n;
 		}
 		VFIOFD_DEV_LOG(ERR, d,
-			       "refused: unknown devargs key '%s' (bus keys: ioas, intr, reset, "
-			       "bar_mmap; driver %s keys: %s)", key, drv->driver.name,
+			       "refused: unknown devargs key '%s' (bus keys: %s; driver %s keys: "
+			       "%s)", key, vfiofd_bus_keys_str, drv->driver.name,
 			       o ? known : "none");
 		return -EINVAL;
 	}

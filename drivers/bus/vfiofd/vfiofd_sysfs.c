@@ -94,20 +94,23 @@ vfiofd_sysfs_parse_dev_t(const char *s, unsigned int *major, unsigned int *minor
 }
 
 int
-vfiofd_sysfs_parse_hex(const char *s, uint32_t max, uint32_t *v)
+vfiofd_sysfs_parse_hex(const char *s, uint64_t max, uint64_t *v)
 {
-	uint32_t x = 0;
-	size_t i;
+	size_t i, digits = 0;
+	uint64_t x = 0;
 
+	/* no more digits than @max has: what the kernel's fixed widths write, no padding */
+	for (uint64_t m = max; digits == 0 || m != 0; m >>= 4)
+		digits++;
 	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -EBADMSG;
 	for (i = 2; s[i] != '\0'; i++) {
 		int d = s[i];
 
-		if (i >= 10 || !isxdigit((unsigned char)d))
+		if (i >= 2 + digits || !isxdigit((unsigned char)d))
 			return -EBADMSG;
 		d = isdigit((unsigned char)d) ? d - '0' : tolower((unsigned char)d) - 'a' + 10;
-		x = x << 4 | (uint32_t)d;
+		x = x << 4 | (uint64_t)d;
 	}
 	if (i == 2 || x > max)
 		return -EBADMSG;
@@ -271,13 +274,13 @@ vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_i
 {
 	static const struct {
 		const char *name;
-		uint32_t max;
+		uint64_t max;
 	} attrs[] = {
 		{ "vendor", 0xffff }, { "device", 0xffff },
 		{ "subsystem_vendor", 0xffff }, { "subsystem_device", 0xffff },
 		{ "class", 0xffffff },
 	};
-	uint32_t v[5];
+	uint64_t v[5];
 	char buf[32];
 
 	for (size_t i = 0; i < 5; i++) {
@@ -292,7 +295,7 @@ vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_i
 	ids->device = (uint16_t)v[1];
 	ids->subsystem_vendor = (uint16_t)v[2];
 	ids->subsystem_device = (uint16_t)v[3];
-	ids->class_code = v[4];
+	ids->class_code = (uint32_t)v[4];
 	return 0;
 }
 
@@ -308,4 +311,71 @@ vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf)
 	if (ret < 0 || vfiofd_sysfs_parse_int(buf, -1, 1023, &node) < 0)
 		return -EBADMSG;
 	return node < 0 ? -ENOENT : (int)node;
+}
+
+int
+vfiofd_sysfs_sriov_numvfs(const char *sysfs_pci, const char *bdf)
+{
+	char buf[32];
+	long n;
+	int ret = dev_attr(sysfs_pci, bdf, "sriov_numvfs", buf, sizeof(buf));
+
+	if (ret == -ENOENT)
+		return 0; /* no SR-IOV capability */
+	if (ret == -EINVAL || ret == -ENAMETOOLONG)
+		return ret;
+	if (ret < 0 || vfiofd_sysfs_parse_int(buf, 0, UINT16_MAX, &n) < 0)
+		return -EBADMSG;
+	return (int)n;
+}
+
+/*
+ * The "resource" attribute: one line per resource, "0x<start> 0x<end> 0x<flags>" with 16
+ * hex digits each (start = end = 0 for a BAR the function does not have); the BARs are
+ * the first six lines.
+ */
+int
+vfiofd_sysfs_parse_resource(char *s, uint64_t bar_start[VFIOFD_SYSFS_NUM_BARS])
+{
+	char *line = s, *f[3];
+
+	for (unsigned int i = 0; i < VFIOFD_SYSFS_NUM_BARS; i++) {
+		char *nl = strchr(line, '\n');
+		uint64_t v[3];
+
+		if (nl == NULL && i + 1 < VFIOFD_SYSFS_NUM_BARS)
+			return -EBADMSG;
+		if (nl != NULL)
+			*nl = '\0';
+		f[0] = line;
+		f[1] = strchr(f[0], ' ');
+		f[2] = f[1] != NULL ? strchr(f[1] + 1, ' ') : NULL;
+		if (f[2] == NULL || strchr(f[2] + 1, ' ') != NULL)
+			return -EBADMSG;
+		*f[1]++ = '\0';
+		*f[2]++ = '\0';
+		for (unsigned int j = 0; j < 3; j++)
+			if (vfiofd_sysfs_parse_hex(f[j], UINT64_MAX, &v[j]) < 0)
+				return -EBADMSG;
+		if (v[1] < v[0])
+			return -EBADMSG;
+		bar_start[i] = v[0];
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+int
+vfiofd_sysfs_bar_start(const char *sysfs_pci, const char *bdf,
+		       uint64_t bar_start[VFIOFD_SYSFS_NUM_BARS])
+{
+	/* 13 resources of 57 characters on x86 (BARs, ROM, SR-IOV BARs, bridge windows) */
+	char buf[2048];
+	int ret = dev_attr(sysfs_pci, bdf, "resource", buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG ? ret : -EBADMSG;
+	return vfiofd_sysfs_parse_resource(buf, bar_start);
 }

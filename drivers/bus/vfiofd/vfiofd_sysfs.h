@@ -78,6 +78,23 @@ int vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_p
  */
 int vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf);
 
+/**
+ * Number of VFs enabled on @bdf (its sriov_numvfs attribute), 0 if it has no SR-IOV
+ * capability; -EINVAL @bdf is not a PCI address, -EBADMSG garbage.
+ */
+int vfiofd_sysfs_sriov_numvfs(const char *sysfs_pci, const char *bdf);
+
+/** BARs per PCI function. */
+#define VFIOFD_SYSFS_NUM_BARS 6
+
+/**
+ * Bus address of each BAR of @bdf (0 for a BAR the function does not have), from its
+ * "resource" attribute. -EINVAL @bdf is not a PCI address, -ENOENT no such device,
+ * -EBADMSG a malformed attribute.
+ */
+int vfiofd_sysfs_bar_start(const char *sysfs_pci, const char *bdf,
+			   uint64_t bar_start[VFIOFD_SYSFS_NUM_BARS]);
+
 /*
  * The attribute parsers, exposed for the unit tests and fuzzers. Each takes a
  * NUL-terminated attribute value (trailing newline already removed) and is strict:
@@ -85,8 +102,13 @@ int vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf);
  */
 /** "major:minor", decimal, major < 4096, minor < 2^20. */
 int vfiofd_sysfs_parse_dev_t(const char *s, unsigned int *major, unsigned int *minor);
-/** "0x" followed by 1-8 hex digits, value <= @max. */
-int vfiofd_sysfs_parse_hex(const char *s, uint32_t max, uint32_t *v);
+/** "0x" followed by hex digits, no more than @max has (0xffff: 4), value <= @max. */
+int vfiofd_sysfs_parse_hex(const char *s, uint64_t max, uint64_t *v);
+/**
+ * The first VFIOFD_SYSFS_NUM_BARS lines of a "resource" attribute (modified in
+ * place): each "0x<start> 0x<end> 0x<flags>", end >= start. Fills @bar_start.
+ */
+int vfiofd_sysfs_parse_resource(char *s, uint64_t bar_start[VFIOFD_SYSFS_NUM_BARS]);
 /** Optional '-', 1-10 decimal digits, value in [@min, @max]. */
 int vfiofd_sysfs_parse_int(const char *s, long min, long max, long *v);
 

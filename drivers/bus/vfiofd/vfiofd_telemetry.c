@@ -73,6 +73,7 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	char canon[VFIOFD_BDF_LEN], key[32], flags[64];
 	const struct rte_devargs *da;
 	struct vfiofd_device *d;
+	const char *name;
 
 	if (params == NULL ||
 	    (vfiofd_bdf_parse(params, NULL, canon) != 0 && vfiofd_name_parse(params, canon) != 0))
@@ -92,9 +93,12 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	add_hex(t, "class", d->pub.id.class_id, 6);
 	rte_tel_data_add_dict_int(t, "numa_node", d->pub.device.numa_node);
 	rte_tel_data_add_dict_string(t, "cdev", d->cdev_path);
-	rte_tel_data_add_dict_string(t, "driver",
-		d->pub.driver != NULL ? d->pub.driver->driver.name : "");
-	rte_tel_data_add_dict_int(t, "probed", d->pub.driver != NULL);
+	name = vfiofd_dev_driver_name(d);
+	rte_tel_data_add_dict_string(t, "driver", name != NULL ? name : "");
+	/* "vfiofd": one of the bus's own drivers; "pci": one of DPDK's PCI drivers */
+	rte_tel_data_add_dict_string(t, "driver_kind", d->pub.driver != NULL ? "vfiofd" :
+				     d->pub.pci_dev.driver != NULL ? "pci" : "");
+	rte_tel_data_add_dict_int(t, "probed", name != NULL);
 	rte_tel_data_add_dict_string(t, "pci_claim", vfiofd_claim_str(d->claim));
 	da = d->pub.device.devargs;
 	rte_tel_data_add_dict_string(t, "policy", da == NULL ? "default" :

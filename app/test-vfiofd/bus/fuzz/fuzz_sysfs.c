@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
 	unsigned int ma, mi;
-	uint32_t v;
+	uint64_t v, bars[VFIOFD_SYSFS_NUM_BARS];
 	long l;
 
 	if (s == NULL)
@@ -36,6 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(l >= -1 && l <= 1023);
 	if (vfiofd_pci_addr_valid(s))
 		CHECK(strlen(s) == 12);
+	/* last: it writes into s */
+	if (vfiofd_sysfs_parse_resource(s, bars) == 0)
+		CHECK(s[0] == '0');
 	free(s);
 	return 0;
 }

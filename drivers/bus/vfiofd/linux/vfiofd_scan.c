@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -143,8 +144,9 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	struct vfiofd_bdf b;
 	bool noiommu = false;
 	int group = -1;
+	uint64_t bar_start[VFIOFD_SYSFS_NUM_BARS];
 	char drv[64];
-	int ret, numa;
+	int ret, numa, numvfs;
 
 	if (vfiofd_ignored(bdf, da)) {
 		VFIOFD_LOG(DEBUG, "%s: %s", bdf, da != NULL ? "blocked" : "not allow-listed");
@@ -231,6 +233,17 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	numa = vfiofd_sysfs_numa_node(sysfs, bdf);
 	if (numa == -EBADMSG)
 		VFIOFD_LOG(DEBUG, "%s: malformed numa_node, using any socket", bdf);
+	/* for the PCI view (a DPDK PCI driver): no BAR addresses or VFs is no failure */
+	ret = vfiofd_sysfs_bar_start(sysfs, bdf, bar_start);
+	if (ret < 0) {
+		VFIOFD_LOG(DEBUG, "%s: no BAR addresses from sysfs (%s)", bdf, strerror(-ret));
+		memset(bar_start, 0, sizeof(bar_start));
+	}
+	numvfs = vfiofd_sysfs_sriov_numvfs(sysfs, bdf);
+	if (numvfs < 0) {
+		VFIOFD_LOG(DEBUG, "%s: unreadable sriov_numvfs (%s)", bdf, strerror(-numvfs));
+		numvfs = 0;
+	}
 
 	if (d == NULL) {
 		d = calloc(1, sizeof(*d));
@@ -248,6 +261,9 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 		d->pub.addr.function = b.func;
 		d->pub.device.name = d->pub.name;
 		d->pub.device.bus = &vfiofd_bus.bus;
+		d->pub.pci_dev.addr = d->pub.addr;
+		rte_strscpy(d->pub.pci_dev.name, bdf, sizeof(d->pub.pci_dev.name));
+		d->pub.pci_dev.kdrv = RTE_PCI_KDRV_VFIO;
 		vfiofd_insert_device(d);
 	}
 	pthread_mutex_lock(&vfiofd_lock);
@@ -256,6 +272,14 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	d->pub.id.subsystem_vendor_id = ids.subsystem_vendor;
 	d->pub.id.subsystem_device_id = ids.subsystem_device;
 	d->pub.id.class_id = ids.class_code;
+	d->pub.pci_dev.id = d->pub.id;
+	d->pub.pci_dev.max_vfs = (uint16_t)numvfs;
+	memcpy(d->bar_phys, bar_start, sizeof(d->bar_phys));
+	/* what bus/pci says of its devices (testpmd's "show port info" prints it) */
+	snprintf(d->bus_info, sizeof(d->bus_info), "vendor_id=%" PRIx16 ", device_id=%" PRIx16,
+		 ids.vendor, ids.device);
+	d->pub.device.bus_info = d->bus_info;
+	d->pub.pci_dev.bus_info = d->bus_info;
 	d->pub.device.numa_node = numa >= 0 ? numa : SOCKET_ID_ANY;
 	d->pub.device.devargs = da;
 	rte_strscpy(d->cdev_path, cdev.path, sizeof(d->cdev_path));
