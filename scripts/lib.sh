@@ -14,14 +14,29 @@ KERNEL_VERSION_SERIES=6.12
 # $VFIOFD_CACHE/dpdk-<series>:
 #   22.11  Debian bookworm's source package (always: the package mirror serves it)
 #   24.11, 25.11  release tarballs dpdk-<version>.tar.xz in VFIOFD_DPDK_TARBALLS
-#          (default: ../shared/dpdk next to the checkout), checked against the
-#          SHA256SUMS file there
+#          (default: ../shared/dpdk next to the checkout, see tarball_dir), checked
+#          against the SHA256SUMS file there
 #   VFIOFD_DPDK_SRC=<tarball or source directory>: a user's own DPDK; it takes the
 #          place of the known source of its series and is the default.
 # VFIOFD_DPDK=<series> selects the one `make run` and the full test suite use;
 # default: the newest present. The others get the test matrix (scripts/run-tests.sh).
 DPDK_SERIES_KNOWN="22.11 24.11 25.11"
-VFIOFD_DPDK_TARBALLS=${VFIOFD_DPDK_TARBALLS:-$(cd "$VFIOFD_TOP/.." && pwd)/shared/dpdk}
+# ../shared/dpdk next to the checkout; for a clone of a local checkout made elsewhere
+# (git clone /work/main /var/tmp/x), next to the checkout it was cloned from
+tarball_dir() {
+	local origin
+	if [ -d "$VFIOFD_TOP/../shared/dpdk" ]; then
+		(cd "$VFIOFD_TOP/../shared/dpdk" && pwd)
+		return 0
+	fi
+	origin=$(git -C "$VFIOFD_TOP" config --get remote.origin.url 2> /dev/null || true)
+	if [ -n "$origin" ] && [ -d "${origin#file://}/../shared/dpdk" ]; then
+		(cd "${origin#file://}/../shared/dpdk" && pwd)
+		return 0
+	fi
+	echo "$VFIOFD_TOP/../shared/dpdk"
+}
+VFIOFD_DPDK_TARBALLS=${VFIOFD_DPDK_TARBALLS:-$(tarball_dir)}
 
 # The "YY.MM" series of a DPDK version string "YY.MM[.P][-rcN]".
 dpdk_series_of() { echo "$1" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/'; }
