@@ -4,15 +4,24 @@
  *
  * Structure
  * ---------
- * slots[]: one 64-bit entry per 2 MiB of virtual memory below
- * 2^RTE_IOVA_CACHE_VA_BITS, in an anonymous MAP_NORESERVE mapping. Reading an
- * entry that was never written costs a zero page, not memory. The mapping is
- * read-only, and the updater makes a table page writable (mprotect) before
- * it first stores into it: DPDK applications lock their memory (testpmd calls
- * mlockall() by default), and locking populates a writable private mapping
- * with real pages -- 512 MiB of them for a 47-bit table, seconds of page
- * clearing at start-up -- where a read-only one gets the zero page (a huge
- * zero page where transparent hugepages are allowed). An entry is:
+ * pub.top[]: one word per 1 GiB of virtual memory below
+ * 2^RTE_IOVA_CACHE_VA_BITS, at the start of the cache structure (1 MiB on
+ * x86-64, written at create so that its cost does not depend on whether and
+ * when the process locks its memory). Word g locates the entries of a leaf:
+ * the GiB's own or, for a GiB in which no region lies, empty[], a leaf of
+ * the cache whose entries all stay 0. Lookups thus never test for a missing
+ * leaf: measured, a NULL test there made misses up to twice as slow, and hits
+ * slower too. The word is the address of the entries minus g * LEAF_BYTES,
+ * where they would be in a flat table of all the slots, so that the lookup
+ * indexes it with the slot number: one mask fewer on every lookup (see
+ * top_word() and top_entries()).
+ * A leaf: 512 64-bit entries, one per 2 MiB slot of its GiB, allocated (4 KiB
+ * and a header) when an insert first touches the GiB, retired when a remove
+ * leaves all its entries empty. The table is thus proportional to the
+ * address space that holds registered memory, not to the address space: an
+ * earlier flat table, 512 MiB of MAP_NORESERVE address space with one entry
+ * per 2 MiB, was populated whole by mlockall() (testpmd's default) on a 6.18
+ * kernel, read-only pages or not. An entry is:
  *   0                          no region intersects the slot;
  *   (iova - va) + 1, odd       one region covers the whole slot and its
  *                              IOVA - VA delta is even (always true for
@@ -26,29 +35,42 @@
  * registered page by page) also carries a table of its 512 pages, with
  * entries encoded like the slots, for O(1) lookups.
  *
- * A node is immutable once published: an update builds a new node, publishes
- * it with a store-release, and retires the old one. Retired nodes are
- * poisoned and freed only once every reader has reported a quiescent state
- * after the retirement (rte_rcu_qsbr token taken after the unpublishing
- * store). The updater keeps a sorted array of regions, used for overlap
- * checks, exact removal, iova2va and for finding the nodes at teardown;
- * readers never look at it.
+ * Nodes are immutable once published: an update builds a new node, publishes
+ * it with a store-release, and retires the old one. A leaf is updated in
+ * place, entry by entry, but is published (top-level store-release) only
+ * once its entries are written, and unpublished before it is retired.
+ * Retired nodes and leaves are poisoned and freed only once every reader has
+ * reported a quiescent state after the retirement (rte_rcu_qsbr token taken
+ * after the unpublishing store). The updater keeps a sorted array of regions,
+ * used for overlap checks, exact removal and iova2va; readers never look at
+ * it.
  *
  * Memory ordering
  * ---------------
- * Writer: table and far-pointer stores are store-release, so a node's content
- * is visible before its address. After the stores of one update, a seq-cst
- * fence, then rte_rcu_qsbr_start() (an atomic increment with release), then
- * rte_rcu_qsbr_check(). Reader: relaxed load of the entry; an acquire fence
- * before dereferencing a node; rte_rcu_qsbr_quiescent() loads the token with
- * acquire and stores its counter with release.
+ * Writer: the top-level, entry and far-pointer stores that publish something
+ * are store-release, so a leaf's entries and a node's content are visible before
+ * their address. After the stores of one update, a seq-cst fence, then
+ * rte_rcu_qsbr_start() (an atomic increment with release), then
+ * rte_rcu_qsbr_check(). Reader, two dependent loads:
+ *  - the top-level word with acquire: a leaf may have been allocated and
+ *    filled just before its publication, and the entry load that follows
+ *    must see those writes, not the block's earlier contents (the address
+ *    dependency orders it on the CPUs DPDK runs on, but C offers no usable
+ *    consume ordering; on x86 the acquire load is a plain load). The empty
+ *    leaf is written at create, before any reader can have the cache;
+ *  - the entry, relaxed: a direct entry's value is the whole translation; a
+ *    node pointer is followed only after an acquire fence (out of line),
+ *    which pairs with the store-release of the entry or, for an entry
+ *    written before its leaf was published, of the leaf.
+ * rte_rcu_qsbr_quiescent() loads the token with acquire and stores the
+ * reader's counter with release.
  *  - A reader that reports a quiescent state acknowledging token t loaded t
  *    with acquire; t was released after the unpublishing stores, so its later
- *    lookups see the new entries: it can no longer reach the old node or the
- *    old translation.
+ *    lookups see the new top level and entries: it can no longer reach the
+ *    old leaf, the old node or the old translation.
  *  - Its loads made before that report are ordered before the counter store
- *    (release), which the writer reads with acquire before freeing the node
- *    or returning from remove: no reader still reads the node or uses the
+ *    (release), which the writer reads with acquire before freeing a node or
+ *    a leaf or returning from remove: no reader still reads them or uses the
  *    translation at that point.
  *  - A reader going online stores its counter, then runs a seq-cst fence,
  *    then reads the table; the writer stores the table, runs a seq-cst
@@ -62,9 +84,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_debug.h>
@@ -79,20 +99,27 @@
 #define SLOT_SIZE ((uintptr_t)1 << RTE_IOVA_CACHE_SLOT_SHIFT)
 #define SLOT_MASK (SLOT_SIZE - 1)
 
+/* Slot index (va >> RTE_IOVA_CACHE_SLOT_SHIFT) to top-level index, and to
+ * the index in the leaf.
+ */
+#define LEAF_SLOT_BITS (RTE_IOVA_CACHE_LEAF_SHIFT - RTE_IOVA_CACHE_SLOT_SHIFT)
+#define SLOT_TOP(s) ((s) >> LEAF_SLOT_BITS)
+#define SLOT_IDX(s) ((s) & (RTE_IOVA_CACHE_LEAF_ENTRIES - 1))
+#define LEAF_BYTES (RTE_IOVA_CACHE_LEAF_ENTRIES * sizeof(uint64_t))
+
 #if RTE_IOVA_CACHE_VA_BITS < 64 && defined(RTE_ARCH_64)
-/* First address above the flat table. */
+/* First address above the table. */
 #define TABLE_END ((uintptr_t)1 << RTE_IOVA_CACHE_VA_BITS)
-#define NB_SLOTS ((size_t)1 << (RTE_IOVA_CACHE_VA_BITS - RTE_IOVA_CACHE_SLOT_SHIFT))
 #define HAVE_FAR 1
 #else
 /* The table covers all of a 32-bit address space (end wraps to 0). */
 #define TABLE_END ((uintptr_t)0)
-#define NB_SLOTS ((size_t)1 << (32 - RTE_IOVA_CACHE_SLOT_SHIFT))
 #define HAVE_FAR 0
 #endif
 
-/* Written over the deltas of a node when it is freed, so that a reader that
- * (wrongly) still reads it returns an obviously wrong IOVA.
+/* Written over the deltas of a node, and the entries of a leaf, when it is
+ * freed, so that a reader that (wrongly) still reads it returns an obviously
+ * wrong IOVA.
  */
 #define POISON_DELTA UINT64_C(0x5a5a5a5a00000000)
 
@@ -103,17 +130,38 @@ struct iova_cache_piece {
 	uint64_t delta; /* iova - va */
 };
 
+/* What nodes and leaves have in common for the updater: the lists of objects
+ * built but not yet published, and of objects retired but not yet freed.
+ * Never read by readers.
+ */
+struct iova_cache_obj {
+	struct iova_cache_obj *next; /* build list / retire list */
+	uint64_t token;              /* QSBR token of the retirement */
+	bool is_leaf;
+};
+
 struct iova_cache_node {
 	/* Updater-only fields first: free() may overwrite the first bytes of
 	 * a freed block, and these are not read by readers. n stays readable
 	 * if a broken build lets a reader see a freed node.
 	 */
-	struct iova_cache_node *next; /* retire list / build list */
-	uint64_t token;               /* QSBR token of the retirement */
+	struct iova_cache_obj obj;
 	uint32_t n;                   /* number of pieces, >= 1 */
 	uint32_t paged;               /* a page table follows p[n] */
 	struct iova_cache_piece p[];  /* sorted by start, disjoint */
 	/* if paged: uint64_t pages[PAGES_PER_SLOT], entries like the slots */
+};
+
+struct iova_cache_leaf {
+	/* Updater-only, before the entries for the same reason as in a node,
+	 * and in a cache line of their own: updates of used do not evict the
+	 * entries from the readers' caches.
+	 */
+	struct iova_cache_obj obj;
+	size_t top;                   /* index in the top level */
+	uint32_t used;                /* non-zero entries */
+	/* What the top level points to and readers read. */
+	uint64_t e[RTE_IOVA_CACHE_LEAF_ENTRIES] __rte_cache_aligned;
 };
 
 /* A slot node with at least this many pieces, all 4 KiB aligned with even
@@ -137,8 +185,10 @@ struct iova_cache_reader {
 
 struct iova_cache {
 	struct rte_iova_cache pub; /* must stay first */
-	uint64_t *slots;           /* writable alias of pub.slots */
-	size_t map_len;
+	/* What the top level points to for a GiB without regions: written at
+	 * create, never again.
+	 */
+	uint64_t empty[RTE_IOVA_CACHE_LEAF_ENTRIES] __rte_cache_aligned;
 	char name[RTE_IOVA_CACHE_NAMESIZE];
 	pthread_mutex_t lock;      /* serialises updaters */
 
@@ -146,15 +196,17 @@ struct iova_cache {
 	size_t nb_regions;
 	size_t cap_regions;
 
-	/* Retired nodes, oldest first (tokens increase). */
-	struct iova_cache_node *retired_head;
-	struct iova_cache_node *retired_tail;
+	/* Retired nodes and leaves, oldest first (tokens increase). */
+	struct iova_cache_obj *retired_head;
+	struct iova_cache_obj *retired_tail;
 
 	unsigned int max_readers;
 	struct iova_cache_reader *readers;
 
-	uint64_t nb_nodes;        /* live nodes */
+	uint64_t nb_leaves;       /* allocated leaves, published or retired */
+	uint64_t nb_nodes;        /* allocated nodes, published or retired */
 	uint64_t nb_retired;      /* total retired */
+	uint64_t nb_leaves_retired; /* of which leaves */
 	uint64_t nb_freed;        /* total freed after a grace period */
 };
 
@@ -241,8 +293,7 @@ node_alloc(struct iova_cache *ic, uint32_t n)
 	nd = malloc(sizeof(*nd) + (size_t)n * sizeof(nd->p[0]));
 	if (nd == NULL)
 		return NULL;
-	nd->next = NULL;
-	nd->token = 0;
+	nd->obj = (struct iova_cache_obj){ .next = NULL, .token = 0, .is_leaf = false };
 	nd->n = n;
 	nd->paged = 0;
 	ic->nb_nodes++;
@@ -356,25 +407,154 @@ node_without(struct iova_cache *ic, const struct iova_cache_node *old,
 	return node_finish(ic, nd, slot_node);
 }
 
+/* ---- leaves ---- */
+
+static inline struct iova_cache_leaf *
+leaf_of_entries(const uint64_t *e)
+{
+	return (struct iova_cache_leaf *)((uintptr_t)e - offsetof(struct iova_cache_leaf, e));
+}
+
+/* Top-level word of index g for the leaf entries e (see the file comment;
+ * unsigned arithmetic, which may wrap and wraps back in the lookup).
+ */
+static inline uintptr_t
+top_word(const uint64_t *e, size_t g)
+{
+	return (uintptr_t)e - g * LEAF_BYTES;
+}
+
+/* Entries of the leaf published at top-level index g. */
+static inline uint64_t *
+top_entries(const struct iova_cache *ic, size_t g)
+{
+	return (uint64_t *)(ic->pub.top[g] + g * LEAF_BYTES);
+}
+
+/* The published leaf of top-level index g, or NULL for the empty leaf. */
+static inline struct iova_cache_leaf *
+leaf_at(const struct iova_cache *ic, size_t g)
+{
+	const uint64_t *e = top_entries(ic, g);
+
+	return e != ic->empty ? leaf_of_entries(e) : NULL;
+}
+
+/* Entry of slot s as published. */
+static inline uint64_t
+slot_get(const struct iova_cache *ic, size_t s)
+{
+	return top_entries(ic, SLOT_TOP(s))[SLOT_IDX(s)];
+}
+
+/* An empty leaf for top-level index g, not yet published. */
+static struct iova_cache_leaf *
+leaf_alloc(struct iova_cache *ic, size_t g)
+{
+	struct iova_cache_leaf *lf;
+
+	if (posix_memalign((void **)&lf, RTE_CACHE_LINE_SIZE, sizeof(*lf)) != 0)
+		return NULL;
+	memset(lf, 0, sizeof(*lf));
+	lf->obj.is_leaf = true;
+	lf->top = g;
+	ic->nb_leaves++;
+	return lf;
+}
+
 static void
-list_free(struct iova_cache *ic, struct iova_cache_node *head)
+leaf_free(struct iova_cache *ic, struct iova_cache_leaf *lf)
+{
+	size_t k;
+
+	/* Poison every entry (a retired leaf is empty): a reader outliving the
+	 * grace period (a bug) then gets a wrong translation, not a miss.
+	 */
+	for (k = 0; k < RTE_IOVA_CACHE_LEAF_ENTRIES; k++)
+		lf->e[k] = POISON_DELTA + RTE_IOVA_CACHE_DIRECT;
+	ic->nb_leaves--;
+	free(lf);
+}
+
+/* Store entry k of a leaf, keeping the count of non-empty entries. Release:
+ * the node an entry points to is visible before the entry (and, for a leaf
+ * published later, the top-level store-release orders the entries anyway).
+ */
+static inline void
+leaf_set(struct iova_cache_leaf *lf, size_t k, uint64_t ne)
+{
+	lf->used += (ne != 0) - (lf->e[k] != 0);
+	__atomic_store_n(&lf->e[k], ne, __ATOMIC_RELEASE);
+}
+
+/* ---- objects (nodes and leaves) ---- */
+
+static void
+obj_free(struct iova_cache *ic, struct iova_cache_obj *o)
+{
+	if (o->is_leaf)
+		leaf_free(ic, container_of(o, struct iova_cache_leaf, obj));
+	else
+		node_free(ic, container_of(o, struct iova_cache_node, obj));
+}
+
+static void
+list_free(struct iova_cache *ic, struct iova_cache_obj *head)
 {
 	while (head != NULL) {
-		struct iova_cache_node *next = head->next;
+		struct iova_cache_obj *next = head->next;
 
-		node_free(ic, head);
+		obj_free(ic, head);
 		head = next;
 	}
 }
 
+/* Append an object to a list whose tail pointer is *tail. */
+static inline void
+list_add(struct iova_cache_obj ***tail, struct iova_cache_obj *o)
+{
+	o->next = NULL;
+	**tail = o;
+	*tail = &o->next;
+}
+
+/* First object of a build list, which the caller publishes. */
+static inline struct iova_cache_obj *
+list_pop(struct iova_cache_obj **head)
+{
+	struct iova_cache_obj *o = *head;
+
+	RTE_ASSERT(o != NULL);
+	*head = o->next;
+	o->next = NULL;
+	return o;
+}
+
+/* The same, typed (container_of() evaluates its argument twice). */
+static inline struct iova_cache_node *
+list_pop_node(struct iova_cache_obj **head)
+{
+	struct iova_cache_obj *o = list_pop(head);
+
+	return container_of(o, struct iova_cache_node, obj);
+}
+
+static inline struct iova_cache_leaf *
+list_pop_leaf(struct iova_cache_obj **head)
+{
+	struct iova_cache_obj *o = list_pop(head);
+
+	return container_of(o, struct iova_cache_leaf, obj);
+}
+
 /* ---- reclamation ---- */
 
-/* Called with the lock held, after the stores that unpublished the nodes of
- * list. Returns the token whose acknowledgement by all readers makes them
+/* Called with the lock held, after the stores that unpublished the objects
+ * of list. Returns the token whose acknowledgement by all readers makes them
  * (and the translations they held) unreachable.
  */
 static uint64_t
-retire(struct iova_cache *ic, struct iova_cache_node *list)
+retire(struct iova_cache *ic, struct iova_cache_obj *list)
 {
 	uint64_t token;
 
@@ -386,20 +566,21 @@ retire(struct iova_cache *ic, struct iova_cache_node *list)
 	token = rte_rcu_qsbr_start(ic->pub.qsbr);
 
 #ifdef IOVA_CACHE_TEST_BREAK_RECLAIM
-	/* Deliberately broken build, for the stress test only: nodes are
-	 * freed (poisoned) at once and remove does not wait.
+	/* Deliberately broken build, for the stress test only: nodes and
+	 * leaves are freed (poisoned) at once and remove does not wait.
 	 */
 	while (list != NULL) {
-		struct iova_cache_node *next = list->next;
+		struct iova_cache_obj *next = list->next;
 
 		ic->nb_retired++;
+		ic->nb_leaves_retired += list->is_leaf;
 		ic->nb_freed++;
-		node_free(ic, list);
+		obj_free(ic, list);
 		list = next;
 	}
 #else
 	while (list != NULL) {
-		struct iova_cache_node *next = list->next;
+		struct iova_cache_obj *next = list->next;
 
 		list->token = token;
 		list->next = NULL;
@@ -409,26 +590,27 @@ retire(struct iova_cache *ic, struct iova_cache_node *list)
 			ic->retired_head = list;
 		ic->retired_tail = list;
 		ic->nb_retired++;
+		ic->nb_leaves_retired += list->is_leaf;
 		list = next;
 	}
 #endif
 	return token;
 }
 
-/* Free the retired nodes whose grace period is over; lock held. */
+/* Free the retired objects whose grace period is over; lock held. */
 static void
 reclaim(struct iova_cache *ic)
 {
-	struct iova_cache_node *nd;
+	struct iova_cache_obj *o;
 
-	while ((nd = ic->retired_head) != NULL) {
-		if (rte_rcu_qsbr_check(ic->pub.qsbr, nd->token, false) != 1)
+	while ((o = ic->retired_head) != NULL) {
+		if (rte_rcu_qsbr_check(ic->pub.qsbr, o->token, false) != 1)
 			break;
-		ic->retired_head = nd->next;
+		ic->retired_head = o->next;
 		if (ic->retired_head == NULL)
 			ic->retired_tail = NULL;
 		ic->nb_freed++;
-		node_free(ic, nd);
+		obj_free(ic, o);
 	}
 }
 
@@ -509,10 +691,9 @@ regions_reserve(struct iova_cache *ic)
 struct rte_iova_cache *
 rte_iova_cache_create(const struct rte_iova_cache_params *params)
 {
-	struct iova_cache *ic;
+	struct iova_cache *ic = NULL;
 	unsigned int max_readers;
-	size_t qsz;
-	void *map;
+	size_t qsz, g;
 
 	if (params == NULL) {
 		rte_errno = EINVAL;
@@ -524,9 +705,18 @@ rte_iova_cache_create(const struct rte_iova_cache_params *params)
 		return NULL;
 	}
 
-	ic = calloc(1, sizeof(*ic));
-	if (ic == NULL)
+	/* The top level and the empty leaf are inside: written here rather
+	 * than left to lazily zeroed pages, so that the cache costs the same
+	 * resident memory whether or not the process locks it later, and its
+	 * cost does not depend on how the kernel backs untouched memory.
+	 */
+	if (posix_memalign((void **)&ic, RTE_CACHE_LINE_SIZE, sizeof(*ic)) != 0) {
+		ic = NULL;
 		goto nomem;
+	}
+	memset(ic, 0, sizeof(*ic));
+	for (g = 0; g < RTE_IOVA_CACHE_TOP_ENTRIES; g++)
+		ic->pub.top[g] = top_word(ic->empty, g);
 	if (params->name != NULL)
 		strlcpy(ic->name, params->name, sizeof(ic->name));
 	ic->max_readers = max_readers;
@@ -543,27 +733,8 @@ rte_iova_cache_create(const struct rte_iova_cache_params *params)
 	if (rte_rcu_qsbr_init(ic->pub.qsbr, max_readers) != 0)
 		goto nomem;
 
-	/* Sparse table: pages that are only read map the zero page, so the
-	 * memory cost is that of the pages describing registered memory.
-	 * Read-only until written (slots_writable()), even under mlockall().
-	 * MADV_HUGEPAGE lets mlockall() map it with huge zero pages, one fault
-	 * per 2 MiB of table instead of 512; failing that, it is only slower.
-	 */
-	ic->map_len = NB_SLOTS * sizeof(uint64_t);
-	map = mmap(NULL, ic->map_len, PROT_READ,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (map == MAP_FAILED)
+	if (pthread_mutex_init(&ic->lock, NULL) != 0)
 		goto nomem;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(map, ic->map_len, MADV_HUGEPAGE);
-#endif
-	ic->slots = map;
-	ic->pub.slots = map;
-
-	if (pthread_mutex_init(&ic->lock, NULL) != 0) {
-		munmap(map, ic->map_len);
-		goto nomem;
-	}
 	return &ic->pub;
 
 nomem:
@@ -591,62 +762,28 @@ slot_range(uintptr_t va, uintptr_t end, size_t *s0, size_t *s1)
 	return true;
 }
 
-/* Make the table pages holding slots [s0, s1] writable; 0 or -errno. The
- * readers' view does not change: the same pages, readable throughout.
- */
-static int
-slots_writable(struct iova_cache *ic, size_t s0, size_t s1)
-{
-	static uintptr_t pg;
-	uintptr_t b, e;
-
-	if (pg == 0)
-		pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	b = RTE_ALIGN_FLOOR((uintptr_t)&ic->slots[s0], pg);
-	e = RTE_ALIGN_CEIL((uintptr_t)&ic->slots[s1 + 1], pg);
-	return mprotect((void *)b, e - b, PROT_READ | PROT_WRITE) == 0 ? 0 : -errno;
-}
-
-/* Drop the node (if any) of slot s; used at teardown. */
-static void
-slot_drop_node(struct iova_cache *ic, size_t s)
-{
-	uint64_t e = ic->slots[s];
-
-	if (entry_is_node(e)) {
-		node_free(ic, entry_node(e));
-		ic->slots[s] = 0;
-	}
-}
-
 void
 rte_iova_cache_free(struct rte_iova_cache *c)
 {
 	struct iova_cache *ic = priv(c);
-	size_t i, s, s0, s1;
+	size_t g, k;
 
 	if (c == NULL)
 		return;
-	/* Nodes only exist in the first and last slot of a region, or in all
-	 * its slots if its delta is odd: no need to scan the whole table.
-	 */
-	for (i = 0; i < ic->nb_regions; i++) {
-		const struct iova_cache_region *r = &ic->regions[i];
+	/* Slot nodes belong to one entry each. */
+	for (g = 0; g < RTE_IOVA_CACHE_TOP_ENTRIES; g++) {
+		struct iova_cache_leaf *lf = leaf_at(ic, g);
 
-		if (!slot_range(r->va, r->va + r->len, &s0, &s1))
+		if (lf == NULL)
 			continue;
-		if (((r->iova - r->va) & 1) != 0) {
-			for (s = s0; s <= s1; s++)
-				slot_drop_node(ic, s);
-		} else {
-			slot_drop_node(ic, s0);
-			slot_drop_node(ic, s1);
-		}
+		for (k = 0; k < RTE_IOVA_CACHE_LEAF_ENTRIES; k++)
+			if (entry_is_node(lf->e[k]))
+				node_free(ic, entry_node(lf->e[k]));
+		leaf_free(ic, lf);
 	}
 	if (c->far != NULL)
 		node_free(ic, (struct iova_cache_node *)(uintptr_t)c->far);
 	list_free(ic, ic->retired_head);
-	munmap(ic->slots, ic->map_len);
 	pthread_mutex_destroy(&ic->lock);
 	free(ic->regions);
 	free(ic->pub.qsbr);
@@ -685,6 +822,13 @@ slot_direct(uint64_t e, uintptr_t ps, uintptr_t pe, uint64_t delta)
 	return e == 0 && pe - ps == SLOT_SIZE && (delta & 1) == 0;
 }
 
+/* Whether slot s is the last of its leaf or of the range ending at s1. */
+static inline bool
+leaf_range_end(size_t s, size_t s1)
+{
+	return s == s1 || SLOT_IDX(s + 1) == 0;
+}
+
 int
 rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 		rte_iova_t iova)
@@ -692,9 +836,11 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 	struct iova_cache *ic = priv(c);
 	uintptr_t a = (uintptr_t)va, end;
 	uint64_t delta;
-	struct iova_cache_node *built = NULL, **build_tail = &built;
-	struct iova_cache_node *old_list = NULL, *far_new = NULL, *nd;
-	size_t idx, s, s0 = 0, s1 = 0;
+	struct iova_cache_obj *built = NULL, **build_tail = &built;
+	struct iova_cache_obj *leaves = NULL, **leaves_tail = &leaves;
+	struct iova_cache_obj *old_list = NULL;
+	struct iova_cache_node *far_new = NULL, *nd;
+	size_t idx, s, g, s0 = 0, s1 = 0;
 	bool in_table;
 	int ret;
 
@@ -716,18 +862,24 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 	if (ret != 0)
 		goto out;
 
-	/* Phase 1: build every new node; nothing is visible yet, so a
-	 * failure leaves the cache unchanged.
+	/* Phase 1: allocate the missing leaves and build every new node;
+	 * nothing is visible yet, so a failure leaves the cache unchanged.
 	 */
 	in_table = slot_range(a, end, &s0, &s1);
 	if (in_table) {
-		/* the slots a region covers stay writable: remove stores there */
-		ret = slots_writable(ic, s0, s1);
-		if (ret != 0)
-			goto out;
+		for (g = SLOT_TOP(s0); g <= SLOT_TOP(s1); g++) {
+			struct iova_cache_leaf *lf;
+
+			if (leaf_at(ic, g) != NULL)
+				continue;
+			lf = leaf_alloc(ic, g);
+			if (lf == NULL)
+				goto nomem;
+			list_add(&leaves_tail, &lf->obj);
+		}
 		for (s = s0; s <= s1; s++) {
 			uintptr_t ps, pe;
-			uint64_t e = ic->slots[s];
+			uint64_t e = slot_get(ic, s);
 
 			slot_piece(s, a, end, &ps, &pe);
 			if (slot_direct(e, ps, pe, delta))
@@ -736,8 +888,7 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 					ps, pe, delta, true);
 			if (nd == NULL)
 				goto nomem;
-			*build_tail = nd;
-			build_tail = &nd->next;
+			list_add(&build_tail, &nd->obj);
 		}
 	}
 	if (HAVE_FAR && end > TABLE_END) {
@@ -746,38 +897,55 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 			goto nomem;
 	}
 
-	/* Phase 2: publish. Store-release: a reader that sees a node pointer
-	 * sees the node's content.
+	/* Phase 2: publish, leaf by leaf. Entries are stored with release (a
+	 * reader that sees a node pointer sees the node's content); a new leaf
+	 * is published once its entries are written, with a store-release that
+	 * pairs with the readers' acquire load of the top level.
 	 */
 	if (in_table) {
+		struct iova_cache_leaf *lf = NULL;
+		bool fresh = false;
+
 		for (s = s0; s <= s1; s++) {
-			uint64_t e = ic->slots[s], ne;
+			uint64_t e, ne;
 			uintptr_t ps, pe;
 
+			if (lf == NULL) {
+				lf = leaf_at(ic, SLOT_TOP(s));
+				fresh = lf == NULL;
+				if (fresh)
+					lf = list_pop_leaf(&leaves);
+				RTE_ASSERT(lf->top == SLOT_TOP(s));
+			}
+			e = lf->e[SLOT_IDX(s)];
 			slot_piece(s, a, end, &ps, &pe);
 			if (!slot_direct(e, ps, pe, delta)) {
-				nd = built;
-				built = nd->next;
-				nd->next = NULL;
+				nd = list_pop_node(&built);
 				ne = (uint64_t)(uintptr_t)nd;
 				if (entry_is_node(e)) {
-					entry_node(e)->next = old_list;
-					old_list = entry_node(e);
+					entry_node(e)->obj.next = old_list;
+					old_list = &entry_node(e)->obj;
 				}
 			} else {
 				ne = delta + RTE_IOVA_CACHE_DIRECT;
 			}
-			__atomic_store_n(&ic->slots[s], ne, __ATOMIC_RELEASE);
+			leaf_set(lf, SLOT_IDX(s), ne);
+			if (leaf_range_end(s, s1)) {
+				if (fresh)
+					__atomic_store_n(&ic->pub.top[lf->top],
+							top_word(lf->e, lf->top), __ATOMIC_RELEASE);
+				lf = NULL;
+			}
 		}
-		RTE_ASSERT(built == NULL);
+		RTE_ASSERT(built == NULL && leaves == NULL);
 	}
 	if (far_new != NULL) {
 		struct iova_cache_node *old = (struct iova_cache_node *)(uintptr_t)c->far;
 
 		__atomic_store_n(&ic->pub.far, (const void *)far_new, __ATOMIC_RELEASE);
 		if (old != NULL) {
-			old->next = old_list;
-			old_list = old;
+			old->obj.next = old_list;
+			old_list = &old->obj;
 		}
 	}
 
@@ -787,7 +955,8 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 	ic->nb_regions++;
 
 	/* Replaced nodes are freed later, by the first update that finds
-	 * their grace period over: insert never waits for readers.
+	 * their grace period over: insert never waits for readers. (Insert
+	 * never empties a leaf.)
 	 */
 	if (old_list != NULL)
 		retire(ic, old_list);
@@ -797,6 +966,7 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
 
 nomem:
 	list_free(ic, built);
+	list_free(ic, leaves);
 	ret = -ENOMEM;
 out:
 	pthread_mutex_unlock(&ic->lock);
@@ -810,8 +980,9 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 {
 	struct iova_cache *ic = priv(c);
 	uintptr_t a = (uintptr_t)va, end;
-	struct iova_cache_node *built = NULL, **build_tail = &built;
-	struct iova_cache_node *old_list = NULL, *far_new = NULL, *nd;
+	struct iova_cache_obj *built = NULL, **build_tail = &built;
+	struct iova_cache_obj *old_list = NULL;
+	struct iova_cache_node *far_new = NULL, *nd;
 	size_t idx, s, s0 = 0, s1 = 0;
 	bool in_table, far_empty = false;
 	unsigned int self;
@@ -836,7 +1007,7 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 	in_table = slot_range(a, end, &s0, &s1);
 	if (in_table) {
 		for (s = s0; s <= s1; s++) {
-			uint64_t e = ic->slots[s];
+			uint64_t e = slot_get(ic, s);
 			bool empty;
 
 			if (!entry_is_node(e))
@@ -846,10 +1017,8 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 					&empty, true);
 			if (nd == NULL && !empty)
 				goto nomem;
-			if (nd != NULL) {
-				*build_tail = nd;
-				build_tail = &nd->next;
-			}
+			if (nd != NULL)
+				list_add(&build_tail, &nd->obj);
 		}
 	}
 	if (HAVE_FAR && end > TABLE_END) {
@@ -858,24 +1027,44 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 			goto nomem;
 	}
 
-	/* Phase 2: unpublish (store-release, see insert). */
+	/* Phase 2: unpublish (store-release, see insert). A leaf left empty
+	 * is replaced by the empty leaf: a relaxed store is enough, as the
+	 * empty leaf was written before the cache was handed to any reader,
+	 * and the fence of retire() orders the store before the grace period
+	 * starts.
+	 */
 	if (in_table) {
-		for (s = s0; s <= s1; s++) {
-			uint64_t e = ic->slots[s], ne = 0;
+		struct iova_cache_leaf *lf = NULL;
 
+		for (s = s0; s <= s1; s++) {
+			uint64_t e, ne = 0;
+
+			if (lf == NULL)
+				lf = leaf_at(ic, SLOT_TOP(s));
+			/* The region's slots have entries: the leaf exists. */
+			RTE_ASSERT(lf != NULL);
+			e = lf->e[SLOT_IDX(s)];
 			if (entry_is_node(e)) {
 				struct iova_cache_node *old = entry_node(e);
 
 				if (old->n > 1) {
-					nd = built;
-					built = nd->next;
-					nd->next = NULL;
+					nd = list_pop_node(&built);
 					ne = (uint64_t)(uintptr_t)nd;
 				}
-				old->next = old_list;
-				old_list = old;
+				old->obj.next = old_list;
+				old_list = &old->obj;
 			}
-			__atomic_store_n(&ic->slots[s], ne, __ATOMIC_RELEASE);
+			leaf_set(lf, SLOT_IDX(s), ne);
+			if (leaf_range_end(s, s1)) {
+				if (lf->used == 0) {
+					__atomic_store_n(&ic->pub.top[lf->top],
+							top_word(ic->empty, lf->top),
+							__ATOMIC_RELAXED);
+					lf->obj.next = old_list;
+					old_list = &lf->obj;
+				}
+				lf = NULL;
+			}
 		}
 		RTE_ASSERT(built == NULL);
 	}
@@ -883,8 +1072,8 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 		struct iova_cache_node *old = (struct iova_cache_node *)(uintptr_t)c->far;
 
 		__atomic_store_n(&ic->pub.far, (const void *)far_new, __ATOMIC_RELEASE);
-		old->next = old_list;
-		old_list = old;
+		old->obj.next = old_list;
+		old_list = &old->obj;
 	}
 
 	memmove(&ic->regions[idx], &ic->regions[idx + 1],
@@ -1052,10 +1241,10 @@ rte_iova_cache_dump(FILE *f, struct rte_iova_cache *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&ic->lock);
-	fprintf(f, "iova_cache <%s>@%p: %zu regions, %" PRIu64 " nodes, "
-			"%" PRIu64 " retired, %" PRIu64 " freed\n",
-			ic->name, (void *)c, ic->nb_regions, ic->nb_nodes,
-			ic->nb_retired, ic->nb_freed);
+	fprintf(f, "iova_cache <%s>@%p: %zu regions, %" PRIu64 " leaves, %" PRIu64 " nodes, "
+			"%" PRIu64 " retired, %" PRIu64 " leaf retirements, %" PRIu64 " freed\n",
+			ic->name, (void *)c, ic->nb_regions, ic->nb_leaves, ic->nb_nodes,
+			ic->nb_retired, ic->nb_leaves_retired, ic->nb_freed);
 	for (i = 0; i < ic->nb_regions; i++) {
 		const struct iova_cache_region *r = &ic->regions[i];
 

@@ -50,17 +50,27 @@
  * as a PMD setting up its rings. rte_iova_cache_iova2va() also takes the
  * updater lock and may be called from any thread.
  *
- * Layout. The fast path is a flat table with one 64-bit entry per 2 MiB of
- * the user virtual address space (the table is a sparse, lazily backed
- * anonymous mapping: only the pages that describe registered memory are ever
- * written). An entry is either empty, a "direct" entry holding the
- * IOVA - VA delta of a region covering the whole 2 MiB slot, or a pointer to
- * an immutable node listing the pieces of the regions that cover the slot
- * partially. A hit on a direct entry costs a single load; nodes (sub-2 MiB
- * or unaligned regions) are searched out of line (binary search, or a
- * per-4 KiB page table for slots registered page by page). Addresses beyond
- * the table (above RTE_IOVA_CACHE_VA_BITS) use one more node searched out of
- * line.
+ * Layout. The fast path is a two-level radix table. The top level, at the
+ * start of struct rte_iova_cache, has one pointer per 1 GiB of the user
+ * virtual address space below 2^RTE_IOVA_CACHE_VA_BITS (2^17 pointers,
+ * 1 MiB, on x86-64). Each points to a leaf of 512 64-bit entries, one per
+ * 2 MiB: a leaf of its own, allocated when a region first touches the GiB and
+ * retired when its last region goes, or, for a GiB without regions, the
+ * cache's single empty leaf, so that every lookup takes the same two
+ * dependent loads and no test for a missing leaf. (The pointer is stored
+ * minus the GiB's offset in a flat table of entries, so that the slot number
+ * indexes it directly.) An entry is either empty, a
+ * "direct" entry holding the IOVA - VA delta of a region covering the whole
+ * 2 MiB slot, or a pointer to an immutable node listing the pieces of the
+ * regions that cover the slot partially. A hit on a direct entry or a miss
+ * costs the two loads; nodes (sub-2 MiB or unaligned regions) are searched
+ * out of line (binary search, or a per-4 KiB page table for slots registered
+ * page by page). Addresses beyond the table (above RTE_IOVA_CACHE_VA_BITS)
+ * use one more node searched out of line. Memory: the top level and the empty
+ * leaf, plus 4 KiB per GiB of address space that holds registered memory,
+ * plus nodes in proportion to the regions that do not fill their 2 MiB
+ * slots; all of it ordinary heap memory, written when allocated, so that
+ * locking the process's memory (mlockall()) adds nothing to it.
  */
 
 #include <stddef.h>
@@ -75,12 +85,19 @@
 extern "C" {
 #endif
 
-/** log2 of the span of virtual memory described by one table entry. */
+/** log2 of the span of virtual memory described by one leaf entry (2 MiB). */
 #define RTE_IOVA_CACHE_SLOT_SHIFT 21
 
+/** log2 of the span of virtual memory described by one leaf (1 GiB). */
+#define RTE_IOVA_CACHE_LEAF_SHIFT 30
+
+/** Number of entries of a leaf. */
+#define RTE_IOVA_CACHE_LEAF_ENTRIES \
+	((size_t)1 << (RTE_IOVA_CACHE_LEAF_SHIFT - RTE_IOVA_CACHE_SLOT_SHIFT))
+
 /**
- * Number of low virtual address bits covered by the flat table; addresses
- * at or above 2^RTE_IOVA_CACHE_VA_BITS are translated out of line.
+ * Number of low virtual address bits covered by the table; addresses at or
+ * above 2^RTE_IOVA_CACHE_VA_BITS are translated out of line.
  */
 #if defined(RTE_ARCH_64)
 #if defined(RTE_ARCH_ARM64)
@@ -91,6 +108,10 @@ extern "C" {
 #else
 #define RTE_IOVA_CACHE_VA_BITS 32
 #endif
+
+/** Number of entries of the top level of the table, one per leaf. */
+#define RTE_IOVA_CACHE_TOP_ENTRIES \
+	((size_t)1 << (RTE_IOVA_CACHE_VA_BITS - RTE_IOVA_CACHE_LEAF_SHIFT))
 
 /** Maximum length of a cache name, including the terminating NUL. */
 #define RTE_IOVA_CACHE_NAMESIZE 32
@@ -111,8 +132,13 @@ struct rte_iova_cache_params {
  * fast path can be inlined. Use the functions of this file.
  */
 struct rte_iova_cache {
-	const uint64_t *slots;
-	/**< @internal Flat table, one entry per 2 MiB; constant after create. */
+	uintptr_t top[RTE_IOVA_CACHE_TOP_ENTRIES];
+	/**< @internal Top level: for GiB g, the address of the entries of an
+	 * RCU-protected leaf (the empty leaf where no region lies) minus
+	 * g * 4 KiB, so that the whole slot number va >> 21 indexes the leaf
+	 * and no mask is needed. First, so that a lookup indexes the
+	 * structure's address directly.
+	 */
 	struct rte_rcu_qsbr *qsbr;
 	/**< @internal QSBR variable of the readers; constant after create. */
 	const void *far;
@@ -120,7 +146,20 @@ struct rte_iova_cache {
 };
 
 /**
- * @internal Out-of-line part of rte_iova_cache_va2iova(), for a table entry
+ * @internal Branch hint for a condition that is as often true as false: a
+ * lookup may be a hit or a miss, and neither should leave the inline path.
+ */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_expect_with_probability)
+#define __RTE_IOVA_CACHE_EITHER(x) __builtin_expect_with_probability(!!(x), 1, 0.5)
+#endif
+#endif
+#ifndef __RTE_IOVA_CACHE_EITHER
+#define __RTE_IOVA_CACHE_EITHER(x) (x)
+#endif
+
+/**
+ * @internal Out-of-line part of rte_iova_cache_va2iova(), for a leaf entry
  * that points to a node. Not for direct use.
  */
 rte_iova_t
@@ -128,7 +167,7 @@ __rte_iova_cache_node_lookup(uint64_t entry, uintptr_t va);
 
 /**
  * @internal Out-of-line part of rte_iova_cache_va2iova(), for addresses
- * beyond the flat table. Not for direct use.
+ * beyond the table. Not for direct use.
  */
 rte_iova_t
 __rte_iova_cache_far_lookup(const struct rte_iova_cache *c, uintptr_t va);
@@ -137,9 +176,11 @@ __rte_iova_cache_far_lookup(const struct rte_iova_cache *c, uintptr_t va);
  * Create an empty IOVA cache.
  *
  * Does not require the EAL to be initialised: memory comes from the C
- * library and from an anonymous mapping reserved with MAP_NORESERVE
- * (2^RTE_IOVA_CACHE_VA_BITS / 2^18 bytes of address space, e.g. 512 MiB on
- * x86-64, of which only the pages describing registered memory are backed).
+ * library. The cache takes RTE_IOVA_CACHE_TOP_ENTRIES pointers (1 MiB on
+ * x86-64, 2 MiB on arm64) and an empty leaf (4 KiB) at once, written so
+ * that they are resident whether or not the process locks its memory, then
+ * 4 KiB (a leaf) per GiB of address space in which regions lie, and nodes
+ * for the 2 MiB slots that regions cover partially.
  *
  * @param params
  *   Parameters; see struct rte_iova_cache_params.
@@ -276,9 +317,10 @@ rte_iova_cache_reader_online(struct rte_iova_cache *c, unsigned int thread_id);
 static __rte_always_inline void
 rte_iova_cache_quiescent(struct rte_iova_cache *c, unsigned int thread_id)
 {
-	/* Store-release of the reader's counter: every load of the table or
-	 * of a node made before this call is ordered before the updater sees
-	 * the counter, hence before it frees nodes or returns from remove.
+	/* Store-release of the reader's counter: every load of the table (top
+	 * level or leaf) or of a node made before this call is ordered before
+	 * the updater sees the counter, hence before it frees nodes or leaves
+	 * or returns from remove.
 	 */
 	rte_rcu_qsbr_quiescent(c->qsbr, thread_id);
 }
@@ -298,22 +340,31 @@ static __rte_always_inline rte_iova_t
 rte_iova_cache_va2iova(const struct rte_iova_cache *c, const void *va)
 {
 	uintptr_t a = (uintptr_t)va;
+	uintptr_t slot = a >> RTE_IOVA_CACHE_SLOT_SHIFT, base;
 	uint64_t e;
 
 #if RTE_IOVA_CACHE_VA_BITS < 64 && defined(RTE_ARCH_64)
-	if (unlikely((a >> RTE_IOVA_CACHE_VA_BITS) != 0))
+	/* A comparison rather than a test of the high bits: one instruction
+	 * with the bound kept in a register.
+	 */
+	if (unlikely(a >= (uintptr_t)1 << RTE_IOVA_CACHE_VA_BITS))
 		return __rte_iova_cache_far_lookup(c, a);
 #endif
+	/* Acquire: a new leaf's entries were written before the store-release
+	 * that published it (an address dependency would do, but C has no
+	 * usable consume; on x86 this is a plain load).
+	 */
+	base = __atomic_load_n(&c->top[a >> RTE_IOVA_CACHE_LEAF_SHIFT], __ATOMIC_ACQUIRE);
 	/* A relaxed load is enough for a direct entry: its value is the whole
 	 * translation, and QSBR orders the load against the updater (see
 	 * rte_iova_cache_quiescent()). A node entry is dereferenced only
 	 * after an acquire fence, out of line.
 	 */
-	e = __atomic_load_n(&c->slots[a >> RTE_IOVA_CACHE_SLOT_SHIFT],
+	e = __atomic_load_n((const uint64_t *)(base + slot * sizeof(uint64_t)),
 			__ATOMIC_RELAXED);
-	if (likely(e & RTE_IOVA_CACHE_DIRECT))
+	if (__RTE_IOVA_CACHE_EITHER(e & RTE_IOVA_CACHE_DIRECT))
 		return (rte_iova_t)a + (e - RTE_IOVA_CACHE_DIRECT);
-	if (e == 0)
+	if (likely(e == 0))
 		return RTE_BAD_IOVA;
 	return __rte_iova_cache_node_lookup(e, a);
 }

@@ -54,6 +54,7 @@
 
 #include "rte_iova_cache.h"
 #include "../tap.h"
+#include "iova_cache_dump.h"
 
 #define MB(x) ((uintptr_t)(x) << 20)
 #define KB(x) ((uintptr_t)(x) << 10)
@@ -130,13 +131,15 @@ add_region(uintptr_t va, size_t len, uint64_t iova_off)
 
 /* A DPDK-like mix: runs of 2 MiB memsegs (direct entries), a slot split in
  * 256 KiB regions, 4 KiB-aligned regions straddling slots, unaligned byte
- * ranges and odd IOVA - VA deltas (nodes), and regions above the flat table
- * (far node).
+ * ranges and odd IOVA - VA deltas (nodes), regions alone in their 1 GiB of
+ * address space (their leaves are published and retired at every update),
+ * one of them across a 1 GiB boundary, and regions above the table (far
+ * node).
  */
 static void
 build_layout(void)
 {
-	const uintptr_t B = UINT64_C(0x100000000);
+	const uintptr_t B = UINT64_C(0x100000000), GIB = (uintptr_t)1 << 30;
 	uintptr_t va = B;
 	unsigned int i, j;
 
@@ -157,6 +160,9 @@ build_layout(void)
 		add_region(va + MB(2) * i + 0x123 + i, 0x5000 + 777 * i, 0x455 + i);
 	add_region(B + MB(450), MB(2), 1);
 	add_region(B + MB(454), MB(4), 3);
+	add_region(B + 2 * GIB + MB(6), MB(2), 0);
+	add_region(B + 4 * GIB - MB(1), MB(2), KB(4));
+	add_region(B + 5 * GIB + KB(4), KB(12), 0x100);
 #if RTE_IOVA_CACHE_VA_BITS < 64 && defined(RTE_ARCH_64)
 	{
 		const uintptr_t END = (uintptr_t)1 << RTE_IOVA_CACHE_VA_BITS;
@@ -173,7 +179,8 @@ build_layout(void)
 		uintptr_t cand[3] = { regions[i].va - 1, regions[i].va + regions[i].len,
 				regions[i].va + regions[i].len + KB(100) };
 
-		for (j = 0; j < 3 && nb_holes < MAX_HOLES; j++) {
+		/* one place left for the hole below */
+		for (j = 0; j < 3 && nb_holes < MAX_HOLES - 1; j++) {
 			unsigned int k;
 			bool covered = false;
 
@@ -184,6 +191,8 @@ build_layout(void)
 				holes[nb_holes++] = cand[j];
 		}
 	}
+	/* and a GiB in which no region ever lies: no leaf */
+	holes[nb_holes++] = B + 7 * GIB + 12345;
 }
 
 static void
@@ -493,6 +502,12 @@ main(int argc, char **argv)
 				iova_of(i, gen[i].v / 2))
 			break;
 	tap_check(&t, i == nb_regions, "final state: every region at its last version");
+	/* the regions alone in their GiB took their leaves with them, and
+	 * readers kept looking them up
+	 */
+	tap_check(&t, iova_cache_dump_figure(cache, "leaf") > 100,
+			"empty leaves retired during the run: %ld",
+			iova_cache_dump_figure(cache, "leaf"));
 	rte_iova_cache_dump(stderr, cache);
 	rte_iova_cache_free(cache);
 	return tap_done(&t);
