@@ -45,9 +45,17 @@ pmd_vs_pci() {
 			printf "RATIO %s_vs_dpdk_pci %.3f\n", name, v / p
 		}' "$out" || { echo "$name benchmark: no medians, see $out"; return 1; }
 }
-pmd_vs_pci testpmd_io_mpps iommu 5 || rc=1
+# Every DPDK series at hand, each against DPDK's own PCI path of the same release (its
+# build-<series>/ and DPDK); the default also with 2 queue pairs.
+for series in $(dpdk_available); do
+	VFIOFD_BUILD=$(build_dir_of "$series") pmd_vs_pci "testpmd_io_mpps@$series" iommu 5 ||
+		rc=1
+done
 # The same with 2 queue pairs per port, on the multiqueue taps of the iommu-mq profile.
 pmd_vs_pci testpmd_io_2q_mpps iommu-mq 3 --queues 2 || rc=1
+# DPDK's own e1000 drivers (net_e1000_em on the e1000e, net_e1000_igb on the igb) over
+# vfiofd against the same drivers on bus/pci, same boot, same wiring.
+pmd_vs_pci stock_pmd_io_mpps iommu 5 --nics stock || rc=1
 out=$B/bench-pmd-cdev-only.log
 if bash "$S/vm-run.sh" --timeout 900 cdev-only \
 	"bash $pmd_bench --rounds 3 --seconds 15 vfiofd" > "$out" 2>&1; then
@@ -56,12 +64,14 @@ if bash "$S/vm-run.sh" --timeout 900 cdev-only \
 else
 	echo "cdev-only PMD benchmark failed: see $out"; tail -n 20 "$out"; rc=1
 fi
-# Probe time of a virtio NIC, vfiofd vs bus/pci (VFIO), same boot: each bus probes it
-# with a driver that returns 0, so only the buses' own work (open, DMA mapping, BARs,
-# interrupts) is timed; see app/test-vfiofd/bus/bench_probe.c.
+# Probe time, vfiofd vs bus/pci (VFIO), same boot: a virtio NIC with a driver that
+# returns 0 on each bus, so that only the buses' own work (open, DMA mapping, BARs,
+# interrupts) is timed; then the e1000e with DPDK's net_e1000_em on both, its device
+# initialisation included (see app/test-vfiofd/bus/bench_probe.c).
+probe=$VFIOFD_TOP/app/test-vfiofd/bus/bench_probe.sh
 out=$B/bench-probe.log
-if bash "$S/vm-run.sh" --timeout 600 iommu \
-	"bash $VFIOFD_TOP/app/test-vfiofd/bus/bench_probe.sh $B/app/test-vfiofd/bus/bench-vfiofd-probe 3 7" \
+if bash "$S/vm-run.sh" --timeout 900 iommu \
+	"bash $probe $B/app/test-vfiofd/bus/bench-vfiofd-probe 3 7 && bash $probe --stock $B/app/test-vfiofd/bus/bench-vfiofd-probe 3 7" \
 	> "$out" 2>&1; then
 	grep -E '^(BENCH|RATIO) ' "$out"
 else

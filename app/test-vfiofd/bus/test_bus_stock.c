@@ -167,6 +167,18 @@ check_view(struct tap *t, const char *bdf)
 	res_get(&after);
 	tap_check(t, same_res(&before, &after), "nothing left behind");
 	res_diag("after the view check", &after);
+
+	/* no interrupts: config space still answers (the handle keeps the device fd) */
+	snprintf(devargs, sizeof(devargs), "vfiofd:%s,intr=none", bdf);
+	ret = rte_dev_probe(devargs);
+	dev = vfiofd_dev(bdf);
+	tap_check(t, ret == 0 && dev != NULL && seen.cfg_ret == 2 &&
+		  seen.cfg_vendor == dev->id.vendor_id && seen.intr_dev_fd >= 0,
+		  "intr=none: rte_pci_read_config() still reads vendor %04x (%d)",
+		  seen.cfg_vendor, seen.cfg_ret);
+	if (dev != NULL)
+		rte_dev_remove(&dev->device);
+	seen.probes = seen.removes = 0;
 }
 
 static void

@@ -5,17 +5,20 @@
 # vfiofd PMD and DPDK's own net_virtio on bus/pci alternated in the same boot, a few
 # rounds, medians. Prints per run "RUN <name> <round> <mpps> at <epoch>" and at the end
 # "MEDIAN <name> <mpps>" for each variant.
-# Usage: vm_pmd_bench.sh [--rounds N] [--seconds S] [--queues Q] VARIANT...
+# Usage: vm_pmd_bench.sh [--rounds N] [--seconds S] [--queues Q] [--nics stock] VARIANT...
 #   VARIANT: pci | vfiofd[:devargs] (devargs with ',' between keys, e.g.
 #            vfiofd:event_idx=off,mrg_rxbuf=on); the variant's name is the whole word.
+#   --nics stock: the e1000e and the igb with DPDK's e1000 drivers (on bus/pci, or on
+#            vfiofd) instead of the two virtio NICs (testpmd-fwd.sh --nics).
 set -u
 . "$(dirname "$0")/../../../scripts/lib.sh"
-rounds=3 seconds=15 queues=1
+rounds=3 seconds=15 queues=1 nics=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--queues) queues=$2; shift 2 ;;
+	--nics) nics=(--nics "$2"); shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -33,7 +36,8 @@ for r in $(seq 1 "$rounds"); do
 		*) die "unknown variant $v" ;;
 		esac
 		tag=$(echo "$v" | tr ':,=' '___')
-		out=$(bash "$fwd" "${args[@]}" --tag "$tag" --seconds "$seconds" --queues "$queues" 2>&1)
+		out=$(bash "$fwd" "${args[@]}" "${nics[@]}" --tag "$tag" --seconds "$seconds" \
+			--queues "$queues" 2>&1)
 		m=$(echo "$out" | awk '/^FWD .* mpps=/ { split($3, a, "="); print a[2] }')
 		if [ -z "$m" ]; then
 			echo "$out" | tail -n 30

@@ -79,6 +79,15 @@ vfiofd_intr_setup(struct vfiofd_device *d)
 		return -ENOMEM;
 	}
 	d->pub.intr_handle = h;
+	/*
+	 * The device fd goes in whatever the interrupt mode: DPDK's PCI drivers reach config
+	 * space through it (bus/pci's accessors read the handle's dev_fd), in polling mode,
+	 * with intr=none and in secondary processes too.
+	 */
+	if (rte_intr_dev_fd_set(h, d->devfd) != 0) {
+		VFIOFD_DEV_LOG(ERR, d, "cannot fill the interrupt handle");
+		return -EINVAL;
+	}
 	if (mode == VFIOFD_OPT_INTR_NONE)
 		return 0;
 
@@ -120,7 +129,7 @@ vfiofd_intr_setup(struct vfiofd_device *d)
 		return ret;
 	}
 	d->intr_efd = efd;
-	if (rte_intr_fd_set(h, efd) != 0 || rte_intr_dev_fd_set(h, d->devfd) != 0 ||
+	if (rte_intr_fd_set(h, efd) != 0 ||
 	    rte_intr_type_set(h, handle_type(d->intr_index)) != 0) {
 		VFIOFD_DEV_LOG(ERR, d, "cannot fill the interrupt handle");
 		return -EINVAL; /* teardown closes the eventfd */
