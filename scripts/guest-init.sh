@@ -67,8 +67,15 @@ fresh_scratch
 mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages
 echo "$HUGEPAGES" > /proc/sys/vm/nr_hugepages
 
-# Bind every NIC of the test bed to vfio-pci: virtio-net modern (1af4:1041) and e1000e.
-virtio_bdfs= e1000e_bdfs= bind_warnings=
+# Bind every NIC of the test bed to vfio-pci: virtio-net modern (1af4:1041), e1000e and
+# igb (82576) -- unless the profile keeps the igb PFs on the kernel's igb driver to create
+# SR-IOV VFs (IGB_VFS > 0), whose VFs then go to vfio-pci.
+bind_vfio() { # $1 = sysfs directory of the device
+	echo vfio-pci > "$1/driver_override"
+	[ -e "$1/driver" ] && echo "${1##*/}" > "$1/driver/unbind"
+	echo "${1##*/}" > /sys/bus/pci/drivers_probe
+}
+virtio_bdfs= e1000e_bdfs= igb_bdfs= igb_pfs= bind_warnings=
 for dev in /sys/bus/pci/devices/*; do
 	# bash's read, not cat: under TCG every exec costs tens of milliseconds, and q35
 	# has some twenty PCI functions
@@ -77,24 +84,116 @@ for dev in /sys/bus/pci/devices/*; do
 	case "$vendor:$device" in
 	0x1af4:0x1041) virtio_bdfs+=" ${dev##*/}" ;;
 	0x8086:0x10d3) e1000e_bdfs+=" ${dev##*/}" ;;
+	0x8086:0x10c9)
+		if [ "$IGB_VFS" != 0 ]; then
+			igb_pfs+=" ${dev##*/}"
+			continue
+		fi
+		igb_bdfs+=" ${dev##*/}"
+		;;
 	*) continue ;;
 	esac
-	echo vfio-pci > "$dev/driver_override"
-	[ -e "$dev/driver" ] && echo "${dev##*/}" > "$dev/driver/unbind"
-	echo "${dev##*/}" > /sys/bus/pci/drivers_probe
+	bind_vfio "$dev"
+done
+
+# SR-IOV: each igb PF, on the kernel's igb driver, creates IGB_VFS VFs for vfio-pci.
+# Each VF gets a fixed MAC from the PF (52:54:00:12:35:<PF ordinal><VF index>): tests
+# that address a VF know its MAC (the VF's driver cannot change it). The PF's interface
+# must be up: the igb driver answers the VFs' mailbox (reset, MAC, link) from the
+# interrupt it requests when the interface opens. It goes up after SR-IOV is enabled
+# (enabling it closes and reopens a running igb: one more reset) and in the background,
+# while the VFs are bound (opening an igb takes most of a second under TCG); init waits
+# for it before the profile check. It gets no address and no IPv6 (no router
+# solicitations, no DAD): it sends nothing onto the hub by itself.
+igbvf_bdfs= igbvf_macs= sriov_problem= sriov_up=()
+sriov_setup() { # $1 = PF BDF, $2 = its ordinal among the igb PFs
+	local d=/sys/bus/pci/devices/$1 n mac ifname net batch= vfs=()
+	[ "$d/driver" -ef /sys/bus/pci/drivers/igb ] || {
+		sriov_problem+=" igb PF $1 is not on the kernel's igb driver (CONFIG_IGB?);"
+		return
+	}
+	net=("$d"/net/*)
+	ifname=${net[0]##*/}
+	[ -e "$d/net/$ifname" ] ||
+		{ sriov_problem+=" igb PF $1 has no network interface;"; return; }
+	echo 0 > "$d/sriov_drivers_autoprobe"
+	echo "$IGB_VFS" > "$d/sriov_numvfs" || {
+		sriov_problem+=" igb PF $1 refused sriov_numvfs=$IGB_VFS (CONFIG_PCI_IOV?);"
+		return
+	}
+	for ((n = 0; n < IGB_VFS; n++)); do
+		printf -v mac '52:54:00:12:35:%x%x' "$2" "$n"
+		# the VF's BDF: where the virtfnN link leads (cd -P, a builtin)
+		cd -P "$d/virtfn$n" 2> /dev/null ||
+			{ sriov_problem+=" igb PF $1 has no VF $n;"; continue; }
+		vfs+=("$PWD")
+		igbvf_bdfs+=" ${PWD##*/}" igbvf_macs+=" $mac"
+		batch+="link set dev $ifname vf $n mac $mac"$'\n'
+	done
+	cd /
+	# one exec of ip(8) for all the MACs
+	ip -batch - <<< "$batch" || sriov_problem+=" igb PF $1 refused the VF MACs;"
+	[ -e "/proc/sys/net/ipv6/conf/$ifname/disable_ipv6" ] &&
+		echo 1 > "/proc/sys/net/ipv6/conf/$ifname/disable_ipv6"
+	# IFF_UP | IFF_BROADCAST | IFF_MULTICAST, through sysfs: no exec of ip(8)
+	echo 0x1003 > "/sys/class/net/$ifname/flags" &
+	sriov_up+=("$!:$1")
+	for n in "${vfs[@]}"; do
+		bind_vfio "$n"
+	done
+}
+pf_ordinal=0
+for pf in $igb_pfs; do
+	sriov_setup "$pf" "$pf_ordinal"
+	pf_ordinal=$((pf_ordinal + 1))
 done
 export VFIOFD_VIRTIO_BDFS=${virtio_bdfs# } VFIOFD_E1000E_BDFS=${e1000e_bdfs# }
+export VFIOFD_IGB_BDFS=${igb_bdfs# } VFIOFD_IGBVF_BDFS=${igbvf_bdfs# }
+export VFIOFD_IGBVF_MACS=${igbvf_macs# }
 export VFIOFD_VM_PROFILE=$VM_PROFILE
+# What the profile promises: how many NICs of each kind (NICS), where the igb goes.
+want_virtio=0 want_e1000e=0 want_igb=0
+for model in $NICS; do
+	case "$model" in
+	virtio-net-pci) want_virtio=$((want_virtio + 1)) ;;
+	e1000e) want_e1000e=$((want_e1000e + 1)) ;;
+	igb) want_igb=$((want_igb + 1)) ;;
+	esac
+done
 kernel_id="$(uname -r) $(uname -v)"
 group_api_line=$(zcat /proc/config.gz | grep -E '^(# )?CONFIG_VFIO_GROUP[= ]')
+
+# Exactly $3 NICs of kind $1 in the list $2, or the machine is broken.
+nics_count() {
+	local list=($2)
+	[ ${#list[@]} = "$3" ] || broken+=" $1 ${#list[@]} found, the profile has $3;"
+}
 
 # The machine must be what the profile promises, or every test run on it means nothing.
 # Checked at boot and again after every job of a session: a job may not take it away.
 bed_check() {
-	broken=
-	[ -n "$VFIOFD_VIRTIO_BDFS" ] && [ -n "$VFIOFD_E1000E_BDFS" ] || broken+=" NICs missing;"
-	local b
-	for b in $VFIOFD_VIRTIO_BDFS $VFIOFD_E1000E_BDFS; do
+	broken=$sriov_problem
+	local b pf n flags
+	nics_count virtio-net "$VFIOFD_VIRTIO_BDFS" "$want_virtio"
+	nics_count e1000e "$VFIOFD_E1000E_BDFS" "$want_e1000e"
+	if [ "$IGB_VFS" = 0 ]; then
+		nics_count igb "$VFIOFD_IGB_BDFS" "$want_igb"
+	else
+		nics_count "igb PF on the kernel's igb driver:" "$igb_pfs" "$want_igb"
+		nics_count "igb VF" "$VFIOFD_IGBVF_BDFS" $((want_igb * IGB_VFS))
+		# the PFs keep their driver and their VFs (a job may not remove them)
+		for pf in $igb_pfs; do
+			[ "/sys/bus/pci/devices/$pf/driver" -ef /sys/bus/pci/drivers/igb ] ||
+				broken+=" igb PF $pf left the kernel's igb driver;"
+			read -r n < "/sys/bus/pci/devices/$pf/sriov_numvfs"
+			[ "$n" = "$IGB_VFS" ] || broken+=" igb PF $pf has $n VFs, not $IGB_VFS;"
+			# up, or the VFs' drivers get no answer from it
+			flags=("/sys/bus/pci/devices/$pf/net/"*/flags)
+			read -r n 2> /dev/null < "${flags[0]}" || n=0
+			(( n & 1 )) || broken+=" igb PF $pf: its interface is down;"
+		done
+	fi
+	for b in $VFIOFD_VIRTIO_BDFS $VFIOFD_E1000E_BDFS $VFIOFD_IGB_BDFS $VFIOFD_IGBVF_BDFS; do
 		[ "/sys/bus/pci/devices/$b/driver" -ef /sys/bus/pci/drivers/vfio-pci ] ||
 			broken+=" $b is not bound to vfio-pci;"
 	done
@@ -120,7 +219,10 @@ header() {
 	local v=(/dev/vfio/*) c=(/dev/vfio/devices/*)
 	echo "# guest kernel: $kernel_id"
 	echo "# profile: $VM_PROFILE, vIOMMU: $VIOMMU, no-IOMMU mode: $NOIOMMU"
-	echo "# vfio-pci NICs: virtio-net [$VFIOFD_VIRTIO_BDFS] e1000e [$VFIOFD_E1000E_BDFS]"
+	echo "# vfio-pci NICs: virtio-net [$VFIOFD_VIRTIO_BDFS] e1000e [$VFIOFD_E1000E_BDFS]" \
+		"igb [$VFIOFD_IGB_BDFS] igb VFs [$VFIOFD_IGBVF_BDFS]"
+	[ -n "$igb_pfs" ] && echo "# igb PFs on the kernel's igb driver: [${igb_pfs# }]," \
+		"VF MACs [$VFIOFD_IGBVF_MACS]"
 	echo "# /dev/vfio: ${v[*]#/dev/vfio/}"
 	[ -e "${c[0]}" ] && echo "# /dev/vfio/devices: ${c[*]#/dev/vfio/devices/}" ||
 		echo "# /dev/vfio/devices: "
@@ -271,6 +373,10 @@ run_job() {
 }
 
 cd /tmp
+# the igb PFs' interfaces, brought up in the background (sriov_setup)
+for up in "${sriov_up[@]}"; do
+	wait "${up%%:*}" || sriov_problem+=" igb PF ${up#*:}: its interface did not come up;"
+done
 if ! bed_check; then
 	{ header; echo "# TEST BED BROKEN for profile $VM_PROFILE:$broken"; } > "$R/broken"
 	dmesg > "$R/dmesg.log" 2>/dev/null

@@ -4,10 +4,12 @@
 #   vm-run.sh [--timeout SECS] [--keep] [--host-hook CMD] [--tcg-thread single|multi]
 #             PROFILE 'COMMAND'
 #   vm-run.sh --stop-sessions
-# PROFILE is a file config/vm/PROFILE.conf (iommu, iommu-mq, noiommu, cdev-only).
-# The guest runs under QEMU TCG with the host's / shared read-only, so COMMAND can use
-# any host path (build trees, the DPDK in the cache). In the guest the environment has
-# VFIOFD_VIRTIO_BDFS, VFIOFD_E1000E_BDFS (NICs bound to vfio-pci) and VFIOFD_VM_PROFILE.
+# PROFILE is a file config/vm/PROFILE.conf (iommu, iommu-mq, noiommu, cdev-only, sriov,
+# newer). The guest runs under QEMU TCG with the host's / shared read-only, so COMMAND
+# can use any host path (build trees, the DPDK in the cache). In the guest the
+# environment has VFIOFD_VIRTIO_BDFS, VFIOFD_E1000E_BDFS, VFIOFD_IGB_BDFS (igb PFs),
+# VFIOFD_IGBVF_BDFS (igb VFs, with their MACs in VFIOFD_IGBVF_MACS): the NICs bound to
+# vfio-pci; and VFIOFD_VM_PROFILE.
 # --host-hook CMD runs CMD on the host while the guest runs, with VFIOFD_QMP (the QMP
 # socket) and VFIOFD_VM_RESULTS (the shared results directory) in its environment.
 # The command sees VFIOFD_BUILD as the caller had it (scripts/lib.sh): the build, and
@@ -70,6 +72,18 @@ conf=$VFIOFD_TOP/config/vm/$profile.conf
 # Benchmarks that need more memory than the tests override the profile's.
 HUGEPAGES=${VFIOFD_VM_HUGEPAGES:-$HUGEPAGES}
 MEM=${VFIOFD_VM_MEM:-$MEM}
+# The NICs of the machine, in PCI order, and what becomes of an igb (see iommu.conf).
+NICS=${NICS:-virtio-net-pci virtio-net-pci e1000e}
+IGB_VFS=${IGB_VFS:-0}
+for model in $NICS; do
+	case "$model" in virtio-net-pci|e1000e|igb) ;;
+	*) die "profile $profile: NICS may name virtio-net-pci, e1000e and igb, not '$model'" ;;
+	esac
+done
+case "$IGB_VFS" in
+0|[1-7]) ;;
+*) die "profile $profile: IGB_VFS=0..7 (82576 VFs per PF), not '$IGB_VFS'" ;;
+esac
 kernel=$VFIOFD_CACHE/kernel/build-$KERNEL/arch/x86/boot/bzImage
 # The stamp is written only after a build whose .config held the fragments: a bzImage
 # without it may be a leftover of another flavour.
@@ -112,15 +126,17 @@ qemu_cmdline() {
 		append+=" intel_iommu=on"
 	fi
 	[ "$NOIOMMU" = 1 ] && append+=" vfio.enable_unsafe_noiommu_mode=1"
-	# The NICs sit behind PCIe root ports so that they can be hot-unplugged (device_del).
+	# The NICs (NICS, in this order: nicN is the N-th, behind root port rpN, so the
+	# first ones keep their bus numbers when a profile adds one at the end) sit behind
+	# PCIe root ports so that they can be hot-unplugged (device_del).
 	# WIRING=hub: all on one QEMU hub, wired to each other with no host network (a hub
 	# port has one queue). WIRING=tap-mq: the two virtio NICs on multiqueue taps (QUEUES
 	# pairs, mq=on) wired to each other in a private network namespace
-	# (scripts/netns-wire.sh); the e1000e stays alone on the hub.
+	# (scripts/netns-wire.sh); the other NICs stay on the hub.
 	local wiring=${WIRING:-hub} queues=${QUEUES:-1} i=0 model opts netdev virtio_opts
 	case "$wiring" in hub|tap-mq) ;; *) die "profile $profile: WIRING=hub|tap-mq, not '$wiring'" ;; esac
 	[ "$VIOMMU" = 1 ] && virtio_opts=",disable-legacy=on,iommu_platform=on" || virtio_opts=",disable-legacy=on"
-	for model in virtio-net-pci virtio-net-pci e1000e; do
+	for model in $NICS; do
 		opts="romfile="
 		netdev="hubport,id=hp$i,hubid=0"
 		if [ "$model" = virtio-net-pci ]; then
@@ -163,6 +179,8 @@ VIOMMU=$VIOMMU
 NOIOMMU=$NOIOMMU
 GROUP_API=$GROUP_API
 HUGEPAGES=$HUGEPAGES
+NICS="$NICS"
+IGB_VFS=$IGB_VFS
 SESSION=$session
 IDLE_TIMEOUT=300
 EOS

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Inside the test bed: run dpdk-testpmd forwarding between the two virtio-net NICs for a
-# fixed time, print the packets each port sent and received and the rate testpmd
-# measured, and check that the counts reconcile.
-#   testpmd-fwd.sh [--path pci|vfiofd|installed] [--seconds N] [--mode io] [--queues N]
-#                  [--devargs K=V[,K=V]] [--build DIR] [--min-packets N] [--tag NAME]
-# --path pci: DPDK's own net_virtio on bus/pci (VFIO group + type1) -- the baseline.
-# --path vfiofd: net_vfiofd_virtio on the vfiofd bus (VFIO cdev + iommufd), both plugins
-#   loaded from the build tree (--build, default $VFIOFD_BUILD: <top>/build); bus/pci is disabled
-#   (--no-pci) so that DPDK's own net_virtio cannot take the same NICs. --devargs are
-#   appended to both devices ("-a vfiofd:<BDF>,<devargs>").
-# --path installed: as --path vfiofd, with the plugins that `meson install` put in the DPDK's
-#   plugin directory (the EAL loads them by itself: no -d).
+# Inside the test bed: run dpdk-testpmd forwarding between two NICs for a fixed time,
+# print the packets each port sent and received and the rate testpmd measured, and
+# check that the counts reconcile.
+#   testpmd-fwd.sh [--nics virtio|stock|igbvf|igbvf-e1000e] [--path pci|vfiofd|installed]
+#                  [--seconds N] [--mode io] [--queues N] [--devargs K=V[,K=V]]
+#                  [--build DIR] [--min-packets N] [--tag NAME]
+# --nics: the port pair (port 0, port 1).
+#   virtio (default): the two virtio-net NICs (VFIOFD_VIRTIO_BDFS).
+#   stock: the e1000e and the igb PF (VFIOFD_E1000E_BDFS, VFIOFD_IGB_BDFS; profiles
+#     iommu, cdev-only), for DPDK's stock net_e1000_em and net_e1000_igb.
+#   igbvf: the two igb VFs (VFIOFD_IGBVF_BDFS; profile sriov), for net_e1000_igb_vf;
+#     the igb switches their traffic internally (none reaches the hub).
+#   igbvf-e1000e: the e1000e and the first igb VF (profile sriov): VF traffic over the hub.
+#   A VF receives only what is addressed to its MAC (the igb PF refuses it unicast
+#   promiscuous mode), so the first burst (tx_first) of the port facing a VF is sent to
+#   the VF's MAC (--eth-peer); io forwarding sends every packet on unchanged, so each
+#   keeps going to the port that received it first.
+#   Except for virtio, each port's device and driver are printed ("FWD <tag> port<N>
+#   dev=<BDF> driver=<name>") and, on bus/pci, checked.
+# --path pci: DPDK's own drivers on bus/pci (VFIO group + type1) -- the baseline.
+# --path vfiofd: the vfiofd bus (VFIO cdev + iommufd), its plugin loaded from the build
+#   tree (--build, default $VFIOFD_BUILD), with net_vfiofd_virtio for the virtio NICs; the
+#   stock NICs are for DPDK's own drivers, which the bus must hand them to. bus/pci is
+#   disabled (--no-pci) so that DPDK's own PCI path cannot take the same NICs.
+#   --devargs are appended to both devices ("-a vfiofd:<BDF>,<devargs>").
+# --path installed: as --path vfiofd, with the plugins that `meson install` put in the
+#   DPDK's plugin directory (the EAL loads them by itself: no -d).
 # --min-packets N: fail unless every port received and sent at least N packets; stop
 #   as soon as they have (--seconds is then the limit).
 # --tag NAME: the name printed in the FWD lines instead of the path.
@@ -20,8 +35,10 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_BUILD min_packets=0 tag=
+nics=virtio
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--nics) nics=$2; shift 2 ;;
 	--path) path=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--mode) mode=$2; shift 2 ;;
@@ -33,17 +50,62 @@ while [ $# -gt 0 ]; do
 	*) die "unknown option $1" ;;
 	esac
 done
-read -r bdf0 bdf1 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
-[ -n "${bdf1:-}" ] || die "need two virtio-net NICs bound to vfio-pci, have '${VFIOFD_VIRTIO_BDFS:-}'"
+# The pair: BDFs, the drivers DPDK's bus/pci takes them with, extra testpmd options.
+peers=() drivers=()
+case "$nics" in
+virtio)
+	read -r bdf0 bdf1 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
+	[ -n "${bdf1:-}" ] ||
+		die "need two virtio-net NICs bound to vfio-pci, have '${VFIOFD_VIRTIO_BDFS:-}'"
+	;;
+stock)
+	read -r bdf0 _ <<< "${VFIOFD_E1000E_BDFS:-}"
+	read -r bdf1 _ <<< "${VFIOFD_IGB_BDFS:-}"
+	[ -n "${bdf0:-}" ] && [ -n "${bdf1:-}" ] ||
+		die "need an e1000e and an igb PF bound to vfio-pci, have e1000e" \
+			"'${VFIOFD_E1000E_BDFS:-}' igb '${VFIOFD_IGB_BDFS:-}' (profile" \
+			"${VFIOFD_VM_PROFILE:-?}; the igb is on vfio-pci in iommu and cdev-only)"
+	drivers=(net_e1000_em net_e1000_igb)
+	;;
+igbvf)
+	read -r bdf0 bdf1 _ <<< "${VFIOFD_IGBVF_BDFS:-}"
+	read -r mac0 mac1 _ <<< "${VFIOFD_IGBVF_MACS:-}"
+	[ -n "${bdf1:-}" ] && [ -n "${mac1:-}" ] ||
+		die "need two igb VFs bound to vfio-pci, have '${VFIOFD_IGBVF_BDFS:-}'" \
+			"(the sriov profile has them)"
+	drivers=(net_e1000_igb_vf net_e1000_igb_vf)
+	peers=(--eth-peer="0,$mac1" --eth-peer="1,$mac0")
+	;;
+igbvf-e1000e)
+	read -r bdf0 _ <<< "${VFIOFD_E1000E_BDFS:-}"
+	read -r bdf1 _ <<< "${VFIOFD_IGBVF_BDFS:-}"
+	read -r mac1 _ <<< "${VFIOFD_IGBVF_MACS:-}"
+	[ -n "${bdf0:-}" ] && [ -n "${bdf1:-}" ] && [ -n "${mac1:-}" ] ||
+		die "need an e1000e and an igb VF bound to vfio-pci, have e1000e" \
+			"'${VFIOFD_E1000E_BDFS:-}' VFs '${VFIOFD_IGBVF_BDFS:-}'" \
+			"(the sriov profile has them)"
+	drivers=(net_e1000_em net_e1000_igb_vf)
+	# the VF's burst goes to testpmd's default peer address: no igb pool has it, so the
+	# igb sends it out to the hub, and the e1000e (promiscuous) takes it
+	peers=(--eth-peer="0,$mac1")
+	;;
+*) die "unknown --nics '$nics' (virtio, stock, igbvf, igbvf-e1000e)" ;;
+esac
 libdir=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
 export LD_LIBRARY_PATH=$libdir
 case "$path" in
 pci) allow=(-a "$bdf0" -a "$bdf1") ;;
 vfiofd)
 	bus_so=$build/drivers/bus/vfiofd/librte_bus_vfiofd.so
-	pmd_so=$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so
-	[ -f "$bus_so" ] && [ -f "$pmd_so" ] || die "no vfiofd plugins in $build (make build)"
-	allow=(--no-pci -d "$bus_so" -d "$pmd_so"
+	plugins=(-d "$bus_so")
+	if [ "$nics" = virtio ]; then
+		pmd_so=$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so
+		plugins+=(-d "$pmd_so")
+	fi
+	for so in "$bus_so" ${pmd_so:+"$pmd_so"}; do
+		[ -f "$so" ] || die "no vfiofd plugin $so (make build)"
+	done
+	allow=(--no-pci "${plugins[@]}"
 		-a "vfiofd:$bdf0${devargs:+,$devargs}" -a "vfiofd:$bdf1${devargs:+,$devargs}")
 	;;
 installed)
@@ -82,6 +144,8 @@ low_count() {
 # decide start a little after the ports' own counters); the rate is then the last
 # interval's. stdout is line-buffered so that the log is current while it runs.
 {
+	# which driver took which port (not for the virtio pair: its output stays as it was)
+	[ "$nics" = virtio ] || echo "show port summary all"
 	echo "start tx_first"
 	sleep 1
 	echo "show port stats all"
@@ -104,9 +168,29 @@ low_count() {
 } | timeout -k 5 $((seconds + 60)) stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
 	--file-prefix "fwd-$tag" --log-level=lib.eal:notice "${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
-	"${multi_flow[@]}" \
+	"${multi_flow[@]}" "${peers[@]}" \
 	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }
 grep -E '^EAL|^VFIO|Port [0-9]+:|Link|vfiofd' "$out" | head -n 20 || true
+
+# The ports of "show port summary all" ("<id> <MAC> <name> <driver> <status> <link>"):
+# port N must be the N-th NIC of the pair (the peers and the reconciliation assume it),
+# and on bus/pci each must be taken by DPDK's driver for it.
+if [ "$nics" != virtio ]; then
+	bdfs=("$bdf0" "$bdf1") seen=0
+	# (no process substitution: the guest has no /dev/fd)
+	summary=$(grep -E '^[01] +([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2} ' "$out" | head -n 2) || true
+	while read -r port macaddr name driver _; do
+		[ -n "$port" ] || continue
+		echo "FWD $tag port$port dev=$name driver=$driver mac=$macaddr"
+		[[ $name == *"${bdfs[port]}"* ]] ||
+			die "testpmd port $port is $name, expected ${bdfs[port]}"
+		[ "$path" != pci ] || [ "$driver" = "${drivers[port]}" ] ||
+			die "bus/pci took $name with $driver, expected ${drivers[port]}"
+		seen=$((seen + 1))
+	done <<< "$summary"
+	[ "$seen" = 2 ] ||
+		{ tail -n 40 "$out"; die "no port summary of 2 ports in the testpmd output"; }
+fi
 
 # The last "show port stats" block per port holds the pps over the last interval.
 # With more than one queue, testpmd also prints one block per stream (rx port/queue ->

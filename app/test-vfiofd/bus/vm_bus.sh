@@ -4,13 +4,17 @@
 # The vfiofd bus's test-bed scenarios; runs inside the guest (scripts/vm-run.sh).
 # Usage: vm_bus.sh <test-vfiofd-bus> <test name>
 # The guest's environment names the NICs: VFIOFD_VIRTIO_BDFS (two virtio-net),
-# VFIOFD_E1000E_BDFS (one e1000e), all bound to vfio-pci. DPDK's bus/pci with
-# net_virtio and net_e1000 is loaded from the EAL's plugin directory in every run,
-# so every scenario also exercises the one-bus-per-device rule.
+# VFIOFD_E1000E_BDFS (one e1000e), VFIOFD_IGB_BDFS (one igb, in the iommu and cdev-only
+# profiles), all bound to vfio-pci. DPDK's bus/pci with net_virtio and net_e1000 is
+# loaded from the EAL's plugin directory in every run, so every scenario also exercises
+# the one-bus-per-device rule. No vfiofd driver supports the igb: in the default mode
+# vfiofd lists it (a vfio-pci device) without probing it, and bus/pci, where enabled,
+# takes it (net_e1000_igb).
 set -u
 T=$1 name=$2
 read -r V1 V2 _ <<< "$VFIOFD_VIRTIO_BDFS"
 read -r E1 _ <<< "$VFIOFD_E1000E_BDFS"
+read -r I1 _ <<< "${VFIOFD_IGB_BDFS:-}"
 # --huge-unlink: every run gets a fresh --file-prefix; do not leave hugepage files
 EAL=(-l 0 -m 64 --huge-unlink --log-level=bus.vfiofd:info)
 fail=0
@@ -99,13 +103,21 @@ testpmd_hotplug() {
 		      print "not ok - port 0 does not transmit after the unplug (TX " tx[n - 1] " -> " tx[n] ")"; exit 1 }' "$out" || fail=1
 }
 
-echo "# virtio-net: $V1 $V2, e1000e: $E1; /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+# The scenarios that count every vfio-pci device need the igb: without it they must fail.
+need_igb() {
+	[ -n "$I1" ] ||
+		{ echo "# FAILED: no igb bound to vfio-pci (VFIOFD_IGB_BDFS is empty)"; fail=1; }
+}
+
+echo "# virtio-net: $V1 $V2, e1000e: $E1, igb: ${I1:-none};" \
+	"/dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
 case $name in
 bus_scan_allowlist)
+	need_igb
 	# allow-list mode is per bus: bus/pci keeps probing the others (net_virtio,
 	# net_e1000 through the VFIO group)
 	run "$T" scan --expect-devices="$V1" --expect-probed="$V1" \
-		--expect-pci-probed="$V2,$E1" --expect-iova=va --telemetry \
+		--expect-pci-probed="$V2,$E1,$I1" --expect-iova=va --telemetry \
 		-- "${EAL[@]}" -a "vfiofd:$V1"
 	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" --telemetry \
 		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1" -a "vfiofd:$E1,ioas=private,test_key=1"
@@ -113,19 +125,21 @@ bus_scan_allowlist)
 		-- "${EAL[@]}" --no-pci -a "bus=vfiofd,addr=$V2,intr=intx"
 	run "$T" scan --expect-devices=none --expect-probed=none \
 		-- "${EAL[@]}" --no-pci -a vfiofd:
-	# default mode: every vfio-pci device a vfiofd driver supports
-	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed="$V1,$V2,$E1" \
-		--expect-pci-probed=none --telemetry -- "${EAL[@]}"
+	# default mode: every vfio-pci device a vfiofd driver supports; the igb, which none
+	# supports, is left to bus/pci
+	run "$T" scan --expect-devices="$V1,$V2,$E1,$I1" --expect-probed="$V1,$V2,$E1" \
+		--expect-pci-probed="$I1" --telemetry -- "${EAL[@]}"
 	run "$T" scan --expect-probed=none --expect-log="$V1: refused: named more than once" \
 		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1" -a "vfiofd:$V1,ioas=private"
 	run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 		-- "${EAL[@]}" -a vfiofd:0000:01:00.9
 	;;
 bus_blocklist)
-	# blocked on vfiofd: left to bus/pci, which takes it
-	run "$T" scan --expect-devices="$V2,$E1" --expect-probed="$V2,$E1" \
-		--expect-pci-probed="$V1" -- "${EAL[@]}" -b "vfiofd:$V1"
-	run "$T" scan --expect-devices="$E1" --expect-probed="$E1" \
+	need_igb
+	# blocked on vfiofd: left to bus/pci, which takes it (and the igb)
+	run "$T" scan --expect-devices="$V2,$E1,$I1" --expect-probed="$V2,$E1" \
+		--expect-pci-probed="$V1,$I1" -- "${EAL[@]}" -b "vfiofd:$V1"
+	run "$T" scan --expect-devices="$E1,$I1" --expect-probed="$E1" \
 		-- "${EAL[@]}" --no-pci -b "vfiofd:$V1" -b "vfiofd:$V2"
 	run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 		-- "${EAL[@]}" -b "vfiofd:$V1/../../x"
@@ -135,6 +149,7 @@ bus_probe_remove_cycles)
 	run "$T" cycles --dev="$E1" --count=20 -- "${EAL[@]}" --no-pci -a vfiofd:
 	;;
 bus_not_vfio_bound)
+	need_igb
 	d=/sys/bus/pci/devices/$E1
 	echo > "$d/driver_override"
 	echo "$E1" > "$d/driver/unbind"
@@ -152,7 +167,7 @@ bus_not_vfio_bound)
 		--expect-log="$E1: allow-listed, but not bound to any driver" \
 		-- "${EAL[@]}" --no-pci -a "vfiofd:$E1"
 	# not asked for: skipped quietly, the others are probed
-	run "$T" scan --expect-devices="$V1,$V2" --expect-probed="$V1,$V2" \
+	run "$T" scan --expect-devices="$V1,$V2,$I1" --expect-probed="$V1,$V2" \
 		--expect-no-log="$E1: allow-listed" -- "${EAL[@]}" --no-pci
 	bind_vfio "$E1"
 	echo "# $E1 is bound to '$(driver_of "$E1")' again"
@@ -174,8 +189,9 @@ bus_no_iommufd)
 		-- "${EAL[@]}" --no-pci -a "vfiofd:$V1"
 	umount /dev/iommu
 	# /dev/iommu gone altogether
+	need_igb
 	mv /dev/iommu /dev/iommu.hidden
-	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed=none \
+	run "$T" scan --expect-devices="$V1,$V2,$E1,$I1" --expect-probed=none \
 		--expect-log="$V1: cannot use /dev/iommu: No such file or directory" \
 		-- "${EAL[@]}" --no-pci
 	mv /dev/iommu.hidden /dev/iommu
@@ -189,7 +205,11 @@ bus_intr_msix)
 	;;
 bus_cdev_only)
 	[ ! -e /dev/vfio/vfio ] || { echo "# /dev/vfio/vfio exists: not a cdev-only kernel"; fail=1; }
-	run "$T" scan --expect-devices="$V1,$V2,$E1" --expect-probed="$V1,$V2,$E1" --telemetry \
+	need_igb
+	# without VFIO groups bus/pci can take nothing, not even the igb no vfiofd driver
+	# supports
+	run "$T" scan --expect-devices="$V1,$V2,$E1,$I1" --expect-probed="$V1,$V2,$E1" \
+		--expect-pci-probed=none --telemetry \
 		-- "${EAL[@]}"
 	run "$T" bar --dev="$V1,$E1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	run "$T" intr --dev="$E1" --modes=msix -- "${EAL[@]}" --no-pci -a vfiofd:
@@ -206,8 +226,9 @@ bus_pci_coexistence)
 		--expect-log="$V1: allow-listed on bus pci, left to it" -- "${EAL[@]}" -a "$V1"
 	# (the EAL refuses -a and -b together, whatever the buses: no "-b BDF -a vfiofd:BDF")
 	# the user's -b on bus/pci is kept; -b on vfiofd leaves a device to bus/pci
-	run "$T" scan --expect-devices="$V1,$E1" --expect-probed="$V1,$E1" \
-		--expect-pci-probed="$V2" -- "${EAL[@]}" -b "$V1" -b "vfiofd:$V2"
+	need_igb
+	run "$T" scan --expect-devices="$V1,$E1,$I1" --expect-probed="$V1,$E1" \
+		--expect-pci-probed="$V2,$I1" -- "${EAL[@]}" -b "$V1" -b "vfiofd:$V2"
 	;;
 bus_noiommu)
 	# noiommu profile: vfio's unsafe mode, no cdevs, only /dev/vfio/noiommu-N groups
@@ -237,14 +258,25 @@ bus_noiommu)
 		-- "${EAL[@]}" --no-pci --iova-mode=va -a "vfiofd:$V1,noiommu=1"
 	;;
 bus_hotunplug)
-	# needs the host hook qmp_unplug.py; the NICs are nic0, nic1 (virtio), nic2 (e1000e)
-	# behind root ports 1, 2, 3: $V2 is nic1, $E1 is nic2.
+	# needs the host hook qmp_unplug.py; the NICs are nic0, nic1 (virtio), nic2 (e1000e),
+	# nic3 (igb) behind root ports 1, 2, 3, 4: $V2 is nic1, $E1 is nic2, $I1 is nic3.
 	# the application handles RTE_DEV_EVENT_REMOVE (as testpmd --hot-plug does)
 	run "$T" hotunplug --dev="$V2" --qmp-id=nic1 --other="$V1" --mode=event \
 		-- "${EAL[@]}" --no-pci -a vfiofd:
 	# no one handles it: the bus removes the device at the kernel's repeated request
 	run "$T" hotunplug --dev="$E1" --qmp-id=nic2 --other="$V1" --mode=fallback \
 		-- "${EAL[@]}" --no-pci -a vfiofd:
+	# the test bed's igb (nic3, root port 4) unplugs too: idle on vfio-pci, it goes at once
+	need_igb
+	R=/run/results
+	touch "$R/unplug.nic3.req"
+	for _ in $(seq 100); do [ -e "$R/unplug.nic3.deleted" ] && break; sleep 0.1; done
+	if [ -e "$R/unplug.nic3.deleted" ] && [ ! -e "/sys/bus/pci/devices/$I1" ]; then
+		echo "ok - igb $I1 (nic3) unplugged," \
+			"DEVICE_DELETED $(< "$R/unplug.nic3.deleted") s after device_del"
+	else
+		echo "not ok - igb $I1 (nic3): no DEVICE_DELETED, or still in sysfs"; fail=1
+	fi
 	;;
 bus_hotunplug_testpmd)
 	# testpmd --hot-plug over vfiofd ports (net_vfiofd_virtio): port detach/attach, then

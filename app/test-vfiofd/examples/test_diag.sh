@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # In the test bed: examples/vfiofd-diag must tell a ready machine from a broken one.
-#   test_diag.sh DIAG ready      every NIC bound to vfio-pci with a cdev: exit 0
-#   test_diag.sh DIAG unbound    the e1000e handed back to its kernel driver: exit 1, and
-#                                the fix (driver_override, unbind, drivers_probe) printed;
-#                                run as printed, it makes the machine ready again
-#   test_diag.sh DIAG noiommu    no IOMMU: exit 1, no-IOMMU devices explained
+#   test_diag.sh DIAG MODE NICS   (NICS: how many NICs the profile binds to vfio-pci)
+#   MODE ready     every NIC bound to vfio-pci with a cdev: exit 0
+#   MODE unbound   the e1000e handed back to its kernel driver: exit 1, and the fix
+#                  (driver_override, unbind, drivers_probe) printed; run as printed, it
+#                  makes the machine ready again
+#   MODE noiommu   no IOMMU: exit 1, every device's missing cdev explained
 set -uo pipefail
-diag=$1 mode=$2
+diag=$1 mode=$2 nics=$3
 n=0 failed=0
 check() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 out=$(mktemp)
@@ -24,7 +25,9 @@ sed 's/^/# /' "$out"
 case "$mode" in
 ready)
 	check $((rc != 0)) "exit 0 on a ready machine (got $rc)"
-	check "$(grep -c '^ok    0000:.* vfio-pci, /dev/vfio/devices/vfio' "$out" | grep -qx 3; echo $?)" "3 devices ready, each with its cdev"
+	ready=$(grep -c '^ok    0000:.* vfio-pci, /dev/vfio/devices/vfio' "$out")
+	check "$([ "$ready" = "$nics" ]; echo $?)" \
+		"$nics devices ready, each with its cdev (got $ready)"
 	check "$(grep -q '^FIX' "$out"; echo $((! $?)))" "nothing to fix"
 	;;
 unbound)
@@ -45,7 +48,9 @@ unbound)
 noiommu)
 	check $((rc != 1)) "exit 1 without an IOMMU (got $rc)"
 	check "$(grep -q 'no-IOMMU mode is on' "$out"; echo $?)" "the unsafe no-IOMMU mode is reported"
-	check "$(grep -c 'without an IOMMU: no cdev exists' "$out" | grep -qx 3; echo $?)" "each device's missing cdev is explained"
+	explained=$(grep -c 'without an IOMMU: no cdev exists' "$out")
+	check "$([ "$explained" = "$nics" ]; echo $?)" \
+		"each of the $nics devices' missing cdev is explained (got $explained)"
 	;;
 esac
 rm -f "$out"
