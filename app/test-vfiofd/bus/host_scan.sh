@@ -102,4 +102,16 @@ run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 # a redirection that is not an absolute path
 VFIOFD_SYSFS_PCI_DEVICES=relative/path run "$T" scan --expect-devices=none \
 	--expect-log="VFIOFD_SYSFS_PCI_DEVICES must be an absolute path" -- "${EAL[@]}"
+# the redirections are for tests: a process that gained privileges at exec (setgid
+# here; setuid and file capabilities alike) ignores them and scans the real sysfs
+if findmnt -no OPTIONS -T "$R" | grep -qw nosuid; then
+	echo "# SKIP: $R is on a nosuid mount: no privileged copy of the test program"
+else
+	mkdir -p "$R/priv"
+	cp "$T" "$R/priv/" && chgrp nogroup "$R/priv/${T##*/}" && chmod 2755 "$R/priv/${T##*/}"
+	run "$R/priv/${T##*/}" scan --expect-devices=none --expect-probed=none \
+		--expect-log="VFIOFD_SYSFS_PCI_DEVICES ignored: this process runs with privileges" \
+		--expect-log="VFIOFD_DEV_ROOT ignored" --expect-no-log="bound to e1000e" \
+		-- "${EAL[@]}"
+fi
 exit $fail
