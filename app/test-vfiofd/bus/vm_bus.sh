@@ -294,6 +294,10 @@ bus_bad_devargs)
 		run "$T" scan --expect-probed=none --expect-log="${a#*|}" \
 			-- "${EAL[@]}" --no-pci -a "${a%%|*}"
 	done
+	# the new syntax's bus layer: refused at parse time, so the EAL stops
+	run "$T" scan --expect-init-fail \
+		--expect-log="$V1: refused: unknown devargs key 'iosa' in the bus layer" \
+		-- "${EAL[@]}" --no-pci -a "bus=vfiofd,addr=$V1,iosa=private"
 	for a in "vfiofd:$V1.1" "vfiofd:%s%s%s%s" "vfiofd:../../../dev/mem"; do
 		run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 			-- "${EAL[@]}" --no-pci -a "$a"
