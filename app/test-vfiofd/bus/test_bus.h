@@ -67,6 +67,7 @@ int cmd_intr(int argc, char **argv);
 int cmd_coexist(int argc, char **argv);
 int cmd_hotunplug(int argc, char **argv);
 int cmd_mp(int argc, char **argv);
+int cmd_mp_race(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 
 /* Split argv at "--": the EAL gets argv[0] and what follows "--". */

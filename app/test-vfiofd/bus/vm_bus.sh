@@ -284,6 +284,12 @@ bus_multiprocess)
 	run "$T" mp --dev="$E1" --prefix=vfiofdmp
 	rm -f /dev/hugepages/vfiofdmp* # no --huge-unlink with secondaries
 	;;
+bus_mp_remove_race)
+	# the primary removes the device while it answers a secondary's request for its
+	# fds: the secondary must get the files it asked for, never reused numbers
+	run "$T" mp-race --dev="$E1" --rounds=8 --prefix=vfiofdmprace
+	rm -f /dev/hugepages/vfiofdmprace*
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options
