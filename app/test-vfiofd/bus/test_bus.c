@@ -13,9 +13,8 @@
  *   intr     real interrupts (e1000e): MSI-X (+ a queue vector), MSI, INTx
  *   coexist  the one-bus-per-device rule against DPDK's bus/pci
  *   hotunplug  kernel-initiated hot-unplug (QMP device_del from a host hook)
- *   mp       a secondary process drives a device on the primary's fds
- *   mp-race  a secondary's request for the fds races the primary's remove
- *            (test_bus_mp_race.c)
+ *   mp       a secondary process drives a device on the primary's fds; with --race,
+ *            its request for the fds races the primary's remove (test_bus_mp_race.c)
  *   stock    DPDK's PCI drivers on the bus: the PCI view a driver gets, a failing
  *            driver, refusals (test_bus_stock.c)
  *
@@ -525,8 +524,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
-		{ "hotunplug", cmd_hotunplug }, { "mp", cmd_mp }, { "mp-race", cmd_mp_race },
-		{ "stock", cmd_stock },
+		{ "hotunplug", cmd_hotunplug }, { "mp", cmd_mp }, { "stock", cmd_stock },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -542,6 +540,6 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: %s [--no-test-driver] scan|cycles|hostile|bar|intr|coexist|"
-		"hotunplug|mp|mp-race|stock [options] [-- EAL arguments]\n", argv[0]);
+		"hotunplug|mp|stock [options] [-- EAL arguments]\n", argv[0]);
 	return 2;
 }

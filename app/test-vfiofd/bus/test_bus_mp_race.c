@@ -2,7 +2,7 @@
 /*
  * Multi-process: a secondary's request for a device's fds racing the primary's remove.
  *
- *   mp-race --dev BDF [--rounds N] [--role primary|secondary] [--prefix P]
+ *   mp --dev BDF --race N   (the "mp" command's processes, test_bus_mp.c)
  *
  * The primary answers a secondary on its IPC thread and sends the fds after it dropped
  * the bus's lock (vfiofd_mp.c). If it sent the device's own fd numbers, a remove on the
@@ -22,7 +22,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,33 +149,25 @@ expected_devs(const char *bdf)
 	return 0;
 }
 
-static int
-run_secondary(const char *bdf, const char *prefix)
+bool
+mp_race_arm(struct tap *tp, const char *bdf)
 {
-	char fp[80], allow[64];
-	char *av[] = { "test-vfiofd-bus", "-l", "1", "--proc-type=secondary", fp,
-		       "--log-level=bus.vfiofd:info", "--no-pci", "-a", allow, NULL };
-	struct tap t = { 0 };
-	int ret;
-
-	snprintf(fp, sizeof(fp), "--file-prefix=%s", prefix);
-	snprintf(allow, sizeof(allow), "vfiofd:%s", bdf);
-	if (!tap_check(&t, expected_devs(bdf) == 0, "secondary: /dev/iommu and the cdev of %s",
+	if (!tap_check(tp, expected_devs(bdf) == 0, "secondary: /dev/iommu and the cdev of %s",
 		       bdf))
-		return tap_done(&t);
+		return false;
 	check_fds = true;
-	/* the device may or may not come up here (the primary removed it meanwhile): only
-	 * the files it was handed are judged */
-	ret = test_eal_init((int)RTE_DIM(av) - 1, av);
-	tap_diag("secondary: rte_eal_init %d, device %s", ret,
+	return true;
+}
+
+void
+mp_race_report(struct tap *tp, const char *bdf, int eal_ret)
+{
+	tap_diag("secondary: rte_eal_init %d, device %s", eal_ret,
 		 vfiofd_dev(bdf) != NULL && vfiofd_dev(bdf)->driver != NULL ? "probed" :
 		 "not probed");
-	tap_check(&t, fds_seen == 2 && fds_wrong == 0,
+	tap_check(tp, fds_seen == 2 && fds_wrong == 0,
 		  "secondary: %u fds received from the primary, %u of them not what was asked "
 		  "for%s%s", fds_seen, fds_wrong, fds_wrong ? ": " : "", fds_what);
-	if (ret >= 0)
-		rte_eal_cleanup();
-	return tap_done(&t);
 }
 
 /* Fds of this process open on /dev/iommu or a VFIO cdev, into @out; their count. */
@@ -216,19 +207,19 @@ is_devnull(int fd)
 }
 
 /* One round: a secondary asks, the device goes away before the answer is sent. */
-static void
-round_once(struct tap *t, const char *bdf, const char *exe, const char *prefix,
-	   unsigned int r)
+void
+mp_race_round(struct tap *t, const char *bdf, const char *exe, const char *prefix,
+	      unsigned int r)
 {
-	char d_opt[64], p_opt[96];
+	char name[64];
 	int before[8], nbefore, fillers[FILLERS], nfill = 0, reused = 0, status = -1;
 	struct rte_vfiofd_device *dev = vfiofd_dev(bdf);
 	pid_t pid;
 	int ret;
 
 	if (dev == NULL || dev->driver == NULL) {
-		snprintf(d_opt, sizeof(d_opt), "vfiofd:%s", bdf);
-		ret = rte_dev_probe(d_opt);
+		snprintf(name, sizeof(name), "vfiofd:%s", bdf);
+		ret = rte_dev_probe(name);
 		dev = vfiofd_dev(bdf);
 		if (!tap_check(t, ret == 0 && dev != NULL && dev->driver != NULL,
 			       "round %u: %s probed again (%d)", r, bdf, ret))
@@ -240,17 +231,7 @@ round_once(struct tap *t, const char *bdf, const char *exe, const char *prefix,
 	hook_inside = hook_release = false;
 	pthread_mutex_unlock(&hook_lock);
 
-	snprintf(d_opt, sizeof(d_opt), "--dev=%s", bdf);
-	snprintf(p_opt, sizeof(p_opt), "--prefix=%s", prefix);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		char *sv[] = { (char *)(uintptr_t)exe, "mp-race", d_opt, "--role=secondary",
-			       p_opt, NULL };
-
-		execv(exe, sv);
-		_exit(127);
-	}
+	pid = mp_spawn_secondary(exe, bdf, prefix, 1);
 	if (!tap_check(t, pid > 0 && hook_wait(&hook_inside, 30),
 		       "round %u: the primary is about to answer the secondary", r))
 		goto release;
@@ -281,54 +262,4 @@ release:
 		  "round %u: the secondary got the files it asked for (status 0x%x)", r, status);
 	while (nfill > 0)
 		close(fillers[--nfill]);
-}
-
-int
-cmd_mp_race(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *bdf = NULL, *role = "primary", *prefix = "vfiofdmprace";
-	char fp[80], allow[64], exe[4096];
-	char *av[] = { "test-vfiofd-bus", "-l", "0", "-m", "64", fp,
-		       "--log-level=bus.vfiofd:info", "--no-pci", "-a", allow, NULL };
-	unsigned int rounds = 3;
-	struct tap t = { 0 };
-	int c, ret;
-	ssize_t n;
-
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': bdf = optarg; break;
-		case 'r': role = optarg; break;
-		case 'p': prefix = optarg; break;
-		case 'n': rounds = (unsigned int)strtoul(optarg, NULL, 10); break;
-		default: return 2;
-		}
-	}
-	if (bdf == NULL || rounds == 0)
-		return 2;
-	log_capture_start();
-	if (strcmp(role, "secondary") == 0)
-		return run_secondary(bdf, prefix);
-
-	snprintf(fp, sizeof(fp), "--file-prefix=%s", prefix);
-	snprintf(allow, sizeof(allow), "vfiofd:%s", bdf);
-	ret = test_eal_init((int)RTE_DIM(av) - 1, av);
-	if (!tap_check(&t, ret >= 0, "primary: rte_eal_init (%d)", ret))
-		return tap_done(&t);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (tap_check(&t, n > 0, "primary: own executable")) {
-		exe[n] = '\0';
-		for (unsigned int r = 1; r <= rounds; r++)
-			round_once(&t, bdf, exe, prefix, r);
-	}
-	ret = rte_eal_cleanup();
-	tap_check(&t, ret == 0, "primary: rte_eal_cleanup (%d)", ret);
-	return tap_done(&t);
 }

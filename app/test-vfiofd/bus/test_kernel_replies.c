@@ -2,24 +2,22 @@
 /*
  * Host unit tests of what the bus accepts from the kernel: the VFIO device wrappers
  * (vfio_device.c) against replies a buggy kernel, a fault or a hostile ioctl layer
- * could give. This program defines ioctl(): the wrappers, linked in statically, call
- * it instead of the C library's, and it answers VFIO_DEVICE_GET_REGION_INFO and
- * VFIO_DEVICE_GET_IRQ_INFO on a pretend device fd the way the kernel does (header
- * written back, capability chain copied only if the caller's argsz holds it), with
- * whatever values a case plants. Every other ioctl goes to the kernel.
+ * could give. This program defines ioctl() (ioctl_hook.h): the wrappers, linked in
+ * statically, call it instead of the C library's, and it answers
+ * VFIO_DEVICE_GET_REGION_INFO and VFIO_DEVICE_GET_IRQ_INFO on a pretend device fd the
+ * way the kernel does (fake_region_info.h), with whatever values a case plants. Every
+ * other ioctl goes to the kernel.
  */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
 
 #include "vfio_device.h"
+#include "fake_region_info.h"
+#include "../ioctl_hook.h"
 #include "../tap.h"
 
 #define FAKE_FD 1000
@@ -36,43 +34,24 @@ static struct {
 	size_t largest_argsz;     /* the biggest buffer the caller offered */
 } k;
 
-int
-ioctl(int fd, unsigned long req, ...)
+static int
+fake_vfio(int fd, unsigned long req, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, req);
-	arg = va_arg(ap, void *);
-	va_end(ap);
 	if (fd != FAKE_FD)
-		return (int)syscall(SYS_ioctl, fd, req, arg);
+		return IOCTL_HOOK_PASS;
 	k.calls++;
 	if (req == VFIO_DEVICE_GET_REGION_INFO) {
 		struct vfio_region_info *info = arg;
-		uint32_t in = info->argsz, need = sizeof(*info) + k.chain_len;
 
-		if (in < sizeof(*info)) {
+		if (info->argsz < sizeof(*info)) {
 			errno = EINVAL;
 			return -1;
 		}
-		if (in > k.largest_argsz)
-			k.largest_argsz = in;
-		info->flags = k.flags;
-		info->size = k.size;
-		info->offset = k.offset;
-		info->cap_offset = 0;
-		if (k.chain_len > 0) {
-			info->flags |= VFIO_REGION_INFO_FLAG_CAPS;
-			if (in >= need) {
-				memcpy(info + 1, k.chain, k.chain_len);
-				info->cap_offset = sizeof(*info);
-			} else {
-				info->argsz = need;
-			}
-		}
+		if (info->argsz > k.largest_argsz)
+			k.largest_argsz = info->argsz;
+		fake_region_info_reply(info, k.flags, k.size, k.offset, k.chain, k.chain_len);
 		if (k.grow > 0)
-			info->argsz = in + k.grow;
+			info->argsz += k.grow;
 		if (k.argsz_reply >= 0)
 			info->argsz = (uint32_t)k.argsz_reply;
 		return 0;
@@ -87,6 +66,8 @@ ioctl(int fd, unsigned long req, ...)
 	errno = ENOTTY;
 	return -1;
 }
+
+IOCTL_HOOK(fake_vfio)
 
 static void
 k_reset(void)
@@ -125,6 +106,17 @@ k_cap(uint16_t id, uint16_t version, size_t len)
 	h->next = 0;
 	k.chain_len += (uint32_t)((len + 7) & ~(size_t)7);
 	return h;
+}
+
+/* REGION_INFO against the planted reply: the result, the info freed if it came. */
+static int
+k_get(void)
+{
+	struct vfio_region_info *info = NULL;
+	int ret = vfio_device_get_region_info(FAKE_FD, 0, &info);
+
+	free(info);
+	return ret;
 }
 
 static void
@@ -170,43 +162,31 @@ test_region_info(struct tap *t)
 	k_reset();
 	k_cap(VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, sizeof(struct vfio_info_cap_header));
 	k.argsz_reply = 4;
-	ret = vfio_device_get_region_info(FAKE_FD, 0, &info);
+	ret = k_get();
 	tap_check(t, ret == -EPROTO, "reply with argsz 4: refused (%d)", ret);
-	if (ret == 0)
-		free(info);
-	info = NULL;
 
 	/* the kernel asks for 4 GiB: no such allocation, no second call */
 	k_reset();
 	k_cap(VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, sizeof(struct vfio_info_cap_header));
 	k.argsz_reply = UINT32_MAX;
-	ret = vfio_device_get_region_info(FAKE_FD, 0, &info);
+	ret = k_get();
 	tap_check(t, ret == -E2BIG && k.largest_argsz < VFIO_REGION_INFO_ARGSZ_MAX,
 		  "reply asking for argsz 0xffffffff: refused (%d), largest buffer %zu bytes",
 		  ret, k.largest_argsz);
-	if (ret == 0)
-		free(info);
-	info = NULL;
 
 	/* a chain that grows at every call: give up after two */
 	k_reset();
 	k.grow = 64;
-	ret = vfio_device_get_region_info(FAKE_FD, 0, &info);
+	ret = k_get();
 	tap_check(t, ret == -EOVERFLOW && k.calls == 2, "ever-growing argsz: -EOVERFLOW after "
 		  "%u calls (%d)", k.calls, ret);
-	if (ret == 0)
-		free(info);
-	info = NULL;
 
 	/* offset + size beyond what mmap and pread take */
 	k_reset();
 	k.offset = INT64_MAX;
 	k.size = 0x1000;
-	ret = vfio_device_get_region_info(FAKE_FD, 0, &info);
+	ret = k_get();
 	tap_check(t, ret == -EPROTO, "offset 0x7fff...ffff + size 0x1000: refused (%d)", ret);
-	if (ret == 0)
-		free(info);
-	info = NULL;
 
 	/* a sparse capability whose area count runs past the reply */
 	k_reset();

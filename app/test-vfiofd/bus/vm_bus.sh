@@ -287,7 +287,7 @@ bus_multiprocess)
 bus_mp_remove_race)
 	# the primary removes the device while it answers a secondary's request for its
 	# fds: the secondary must get the files it asked for, never reused numbers
-	run "$T" mp-race --dev="$E1" --rounds=8 --prefix=vfiofdmprace
+	run "$T" mp --dev="$E1" --race=8 --prefix=vfiofdmprace
 	rm -f /dev/hugepages/vfiofdmprace*
 	;;
 bus_bad_devargs)

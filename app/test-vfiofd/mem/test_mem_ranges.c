@@ -15,13 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <linux/iommufd.h>
 
 #include <rte_eal.h>
@@ -29,6 +26,8 @@
 #include <rte_memory.h>
 
 #include "rte_iommufd_mem.h"
+#include "ioctl_hook.h"
+#include "host_eal.h"
 #include "tap.h"
 
 static struct {
@@ -117,19 +116,15 @@ fake_iommufd(unsigned long req, void *arg)
 	}
 }
 
-int
-ioctl(int fd, unsigned long req, ...)
+/* The iommufd commands are ours (only the library sends them); the rest, the kernel's. */
+static int
+fake_ioctl(int fd, unsigned long req, void *arg)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, req);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (_IOC_TYPE(req) == IOMMUFD_TYPE)
-		return fake_iommufd(req, arg);
-	return (int)syscall(SYS_ioctl, fd, req, arg);
+	(void)fd;
+	return _IOC_TYPE(req) == IOMMUFD_TYPE ? fake_iommufd(req, arg) : IOCTL_HOOK_PASS;
 }
+
+IOCTL_HOOK(fake_ioctl)
 
 static const struct rte_iommufd_mem_conf conf = { .iommufd_path = "/dev/null" };
 
@@ -155,9 +150,7 @@ main(int argc, char **argv)
 	int ret;
 
 	(void)argc;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = rte_eal_init((int)RTE_DIM(eal) - 1, eal);
-	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
+	if (!host_eal_init(&t, (int)RTE_DIM(eal) - 1, eal))
 		return tap_done(&t);
 	rte_log_set_level_pattern("lib.iommufd_mem", RTE_LOG_DEBUG);
 	fds0 = fd_count();

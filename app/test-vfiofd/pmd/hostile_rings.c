@@ -38,6 +38,7 @@
 
 #include "vv_ethdev.h"
 #include "vv_rxtx.h"
+#include "host_eal.h"
 #include "tap.h"
 
 #define QSIZE 256
@@ -718,12 +719,9 @@ main(int argc, char **argv)
 	char *eal[] = { argv[0], "-l", "0", "--no-huge", "-m", "128", "--no-pci",
 			"--iova-mode=va", "--in-memory", "--log-level=pmd.net.vfiofd_virtio:info",
 			NULL };
-	int ret;
 
 	(void)argc;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = rte_eal_init((int)RTE_DIM(eal) - 1, eal);
-	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
+	if (!host_eal_init(&t, (int)RTE_DIM(eal) - 1, eal))
 		return tap_done(&t);
 	vv_logtype = rte_log_register_type_and_pick_level("pmd.net.vfiofd_virtio",
 							  RTE_LOG_INFO);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <linux/vfio.h>
 
+#include "../fake_region_info.h"
 #include "vfio_device.h"
 #include "vfiofd_layout.h"
 #include "vv_pci.h"
@@ -78,7 +79,6 @@ int
 fuzz_ioctl(int fd, unsigned long req, ...)
 {
 	struct vfio_region_info *info;
-	uint32_t room, need;
 	va_list ap;
 
 	va_start(ap, req);
@@ -88,23 +88,9 @@ fuzz_ioctl(int fd, unsigned long req, ...)
 		errno = ENOTTY;
 		return -1;
 	}
-	room = info->argsz;
-	CHECK(room >= sizeof(*info));
-	need = (uint32_t)(sizeof(*info) + reply.chain_len);
-	info->flags = reply.flags;
-	info->size = reply.size;
-	info->offset = reply.offset;
-	info->cap_offset = 0;
-	if (reply.chain_len > 0) {
-		info->flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (room >= need) {
-			/* the kernel writes no further than the caller's argsz */
-			memcpy(info + 1, reply.chain, reply.chain_len);
-			info->cap_offset = sizeof(*info);
-		} else {
-			info->argsz = need;
-		}
-	}
+	CHECK(info->argsz >= sizeof(*info));
+	fake_region_info_reply(info, reply.flags, reply.size, reply.offset, reply.chain,
+			       reply.chain_len);
 	if (reply.mode & 1)
 		info->argsz = reply.argsz;
 	if (reply.mode & 2)
