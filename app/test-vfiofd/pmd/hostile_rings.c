@@ -188,6 +188,13 @@ dev_avail(const struct dev *d)
 			  d->last_avail);
 }
 
+/* The descriptor the driver offers next (there must be one), left where it is. */
+static uint16_t
+dev_peek(const struct dev *d)
+{
+	return d->vq->avail->ring[d->last_avail & d->vq->mask];
+}
+
 /* The next descriptor the driver offers; -1 if none. */
 static int
 dev_pop(struct dev *d)
@@ -408,8 +415,7 @@ rx_single(void)
 	n = 0;
 	for (int round = 0; round < 3; round++) {
 		/* the whole ring, so that every slot is posted again by the driver */
-		while (dev_avail(&d) > 0 && rxq->vq.desc[d.vq->avail->ring[d.last_avail &
-								d.vq->mask]].flags != VV_DESC_F_WRITE) {
+		while (dev_avail(&d) > 0 && rxq->vq.desc[dev_peek(&d)].flags != VV_DESC_F_WRITE) {
 			int id = dev_pop(&d);
 
 			dev_push(&d, (uint32_t)id, VV_NET_HDR_LEN + 60);
