@@ -254,7 +254,7 @@ smoke_iommufd(struct tap *t, const char *bdf)
 		goto destroy_ioas;
 	tap_diag("%s: using %s", bdf, cdev.path);
 
-	devfd = vfio_cdev_open(cdev.path);
+	devfd = vfio_cdev_open(cdev.path, cdev.major, cdev.minor);
 	if (!tap_check(t, devfd >= 0, "%s: open %s (%s)", bdf, cdev.path,
 		       devfd >= 0 ? "ok" : strerror(-devfd)))
 		goto destroy_ioas;

@@ -42,7 +42,13 @@ RTE_LOG_REGISTER(iommufd_mem_logtype, lib.iommufd_mem, NOTICE);
 		## __VA_ARGS__)
 
 #define MAX_IOAS 64
-#define MAX_IOVA_RANGES 32
+/*
+ * IOVA ranges of an IOAS: every reserved region of every attached device's IOMMU cuts
+ * one more hole, so there is no fixed number; real systems show a handful. Beyond this
+ * many the kernel's answer is taken for a fault rather than allocated.
+ */
+#define IOVA_RANGES_MAX 4096
+#define IOVA_RANGES_FIRST 16
 #define MEM_EVENT_CB_NAME "vfiofd_iommufd_mem"
 #define CAP_IPC_LOCK_BIT 14
 
@@ -65,7 +71,7 @@ struct ioas {
 	uint32_t id;
 	bool populated;     /* a device attached: holds a mapping of every area */
 	uint32_t nranges;
-	struct iommu_iova_range ranges[MAX_IOVA_RANGES];
+	struct iommu_iova_range *ranges; /* malloc'ed, nranges entries (NULL: none) */
 };
 
 static struct {
@@ -166,18 +172,73 @@ range_fits(const struct ioas *io, uint64_t iova, uint64_t len)
 	return false;
 }
 
+/*
+ * The IOAS's allowed IOVA ranges, as many as the kernel reports: asked with room for a
+ * few, then again with the count the kernel gave back (-EMSGSIZE), into a new buffer
+ * that replaces the old one only once read whole. The count can change between the
+ * two calls (a device attached meanwhile): a few more tries, then give up.
+ */
 static int
 ranges_read(struct ioas *io)
 {
-	uint32_t n = MAX_IOVA_RANGES;
-	int ret = iommufd_ioas_iova_ranges(mem.iommufd, io->id, io->ranges, &n, NULL);
+	uint32_t want = RTE_MAX(io->nranges, (uint32_t)IOVA_RANGES_FIRST);
+	struct iommu_iova_range *r = NULL;
+	int ret = -EMSGSIZE;
 
+	for (unsigned int attempt = 0; attempt < 4 && ret == -EMSGSIZE; attempt++) {
+		uint32_t n = want;
+		struct iommu_iova_range *nr = realloc(r, (size_t)want * sizeof(*r));
+
+		if (nr == NULL) {
+			free(r);
+			MEM_LOG(ERR, "IOAS %u: no memory for %u IOVA ranges", io->id, want);
+			return -ENOMEM;
+		}
+		r = nr;
+		ret = iommufd_ioas_iova_ranges(mem.iommufd, io->id, r, &n, NULL);
+		if (ret == -EMSGSIZE && n > IOVA_RANGES_MAX) {
+			free(r);
+			MEM_LOG(ERR, "IOAS %u: the kernel reports %u IOVA ranges, more than the %u "
+				"this library accepts", io->id, n, IOVA_RANGES_MAX);
+			return -E2BIG;
+		}
+		if (ret == -EMSGSIZE && n <= want)
+			n = want * 2;   /* no count we can use: grow anyway, bounded above */
+		if (ret == -EMSGSIZE)
+			want = RTE_MIN(n, (uint32_t)IOVA_RANGES_MAX);
+		else if (ret == 0)
+			want = n;
+	}
 	if (ret < 0) {
-		MEM_LOG(ERR, "IOAS %u: IOMMU_IOAS_IOVA_RANGES failed: %s", io->id, strerror(-ret));
+		free(r);
+		MEM_LOG(ERR, "IOAS %u: IOMMU_IOAS_IOVA_RANGES failed: %s%s", io->id,
+			strerror(-ret), ret == -EMSGSIZE ?
+			" (the number of ranges kept changing between calls)" : "");
 		return ret;
 	}
-	io->nranges = n;
+	for (uint32_t i = 0; i < want; i++) {
+		if (r[i].start > r[i].last) {
+			MEM_LOG(ERR, "IOAS %u: IOVA range %u of %u is empty (0x%" PRIx64 " .. 0x%"
+				PRIx64 "): a malformed kernel reply", io->id, i, want,
+				(uint64_t)r[i].start, (uint64_t)r[i].last);
+			free(r);
+			return -EPROTO;
+		}
+	}
+	free(io->ranges);
+	io->ranges = r;
+	io->nranges = want;
+	MEM_LOG(DEBUG, "IOAS %u: %u IOVA ranges", io->id, want);
 	return 0;
+}
+
+/* Forget an IOAS slot's ranges. */
+static void
+ranges_free(struct ioas *io)
+{
+	free(io->ranges);
+	io->ranges = NULL;
+	io->nranges = 0;
 }
 
 /* ---- mapping one area into one IOAS ---- */
@@ -680,6 +741,8 @@ teardown(void)
 		if (ret < 0)
 			MEM_LOG(ERR, "IOAS %u: destroy failed: %s", mem.ioas[i].id, strerror(-ret));
 	}
+	for (unsigned int i = 0; i < mem.n_ioas; i++)
+		ranges_free(&mem.ioas[i]);
 	memset(mem.ioas, 0, sizeof(mem.ioas));
 	mem.n_ioas = 0;
 	if (mem.iommufd >= 0)
@@ -932,7 +995,9 @@ rte_iommufd_mem_ioas_release(uint32_t ioas_id)
 	ret = iommufd_destroy(mem.iommufd, io->id);
 	if (ret < 0)
 		MEM_LOG(ERR, "IOAS %u: destroy failed: %s", io->id, strerror(-ret));
+	ranges_free(io);
 	*io = mem.ioas[--mem.n_ioas];
+	memset(&mem.ioas[mem.n_ioas], 0, sizeof(mem.ioas[0]));
 out:
 	pthread_mutex_unlock(&mem.lock);
 	return ret;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "iommufd_uapi.h"
 
@@ -36,9 +37,17 @@ xioctl(int fd, unsigned long request, void *arg)
 int
 iommufd_open(const char *path)
 {
-	int fd = open(path != NULL ? path : IOMMUFD_DEV_PATH, O_RDWR | O_CLOEXEC);
+	struct stat st;
+	int fd = open(path != NULL ? path : IOMMUFD_DEV_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	/* a FIFO or a regular file would take our ioctls' errors for its own */
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		close(fd);
+		return -ENOTTY;
+	}
+	return fd;
 }
 
 int

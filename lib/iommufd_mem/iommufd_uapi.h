@@ -24,7 +24,10 @@ extern "C" {
 /** Default path of the iommufd character device. */
 #define IOMMUFD_DEV_PATH "/dev/iommu"
 
-/** Open an iommufd (O_RDWR | O_CLOEXEC). Returns the fd or -errno. */
+/**
+ * Open an iommufd (O_RDWR | O_CLOEXEC). Returns the fd, -ENOTTY if @path is not a
+ * character device, or -errno.
+ */
 int iommufd_open(const char *path);
 
 /** IOMMU_IOAS_ALLOC: create an empty I/O address space. */

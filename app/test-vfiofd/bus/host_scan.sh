@@ -95,6 +95,20 @@ run "$T" scan --expect-probed=none \
 run "$T" scan --expect-probed=none \
 	--expect-log="0000:00:07.0: refused: unknown devargs key 'speed'" \
 	--expect-no-log="cannot use" -- "${EAL[@]}" -a vfiofd:0000:00:07.0,speed=1000
+# the new syntax's bus layer takes the bus's keys only: a mistyped one is refused; the
+# device is named by the addr= the options parser reads (a bracketed list hides none)
+run "$T" scan --expect-init-fail --expect-devices=none \
+	--expect-log="0000:00:01.0: refused: unknown devargs key 'iosa' in the bus layer" \
+	--expect-log="did you mean 'ioas'?" \
+	-- "${EAL[@]}" -a bus=vfiofd,addr=0000:00:01.0,iosa=private
+run "$T" scan --expect-init-fail --expect-devices=none \
+	--expect-log="forbidden character '=' at offset 20 in the value of 'x'" \
+	-- "${EAL[@]}" -a "bus=vfiofd,x=[a,addr=0000:00:01.0,b],addr=0000:00:07.0"
+run "$T" scan --expect-init-fail --expect-devices=none \
+	--expect-log="0000:00:07.0: refused: unknown devargs key 'x' in the bus layer" \
+	-- "${EAL[@]}" -a "bus=vfiofd,x=[a,addr,b],addr=0000:00:07.0"
+run "$T" scan --expect-devices=0000:00:07.0 \
+	-- "${EAL[@]}" -a "bus=vfiofd,addr=0000:00:07.0,ioas=private"
 run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 	-- "${EAL[@]}" -a vfiofd:0000:00:01.8
 run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
@@ -102,4 +116,16 @@ run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 # a redirection that is not an absolute path
 VFIOFD_SYSFS_PCI_DEVICES=relative/path run "$T" scan --expect-devices=none \
 	--expect-log="VFIOFD_SYSFS_PCI_DEVICES must be an absolute path" -- "${EAL[@]}"
+# the redirections are for tests: a process that gained privileges at exec (setgid
+# here; setuid and file capabilities alike) ignores them and scans the real sysfs
+if findmnt -no OPTIONS -T "$R" | grep -qw nosuid; then
+	echo "# SKIP: $R is on a nosuid mount: no privileged copy of the test program"
+else
+	mkdir -p "$R/priv"
+	cp "$T" "$R/priv/" && chgrp nogroup "$R/priv/${T##*/}" && chmod 2755 "$R/priv/${T##*/}"
+	run "$R/priv/${T##*/}" scan --expect-devices=none --expect-probed=none \
+		--expect-log="VFIOFD_SYSFS_PCI_DEVICES ignored: this process runs with privileges" \
+		--expect-log="VFIOFD_DEV_ROOT ignored" --expect-no-log="bound to e1000e" \
+		-- "${EAL[@]}"
+fi
 exit $fail

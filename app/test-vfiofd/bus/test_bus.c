@@ -13,7 +13,8 @@
  *   intr     real interrupts (e1000e): MSI-X (+ a queue vector), MSI, INTx
  *   coexist  the one-bus-per-device rule against DPDK's bus/pci
  *   hotunplug  kernel-initiated hot-unplug (QMP device_del from a host hook)
- *   mp       a secondary process drives a device on the primary's fds
+ *   mp       a secondary process drives a device on the primary's fds; with --race,
+ *            its request for the fds races the primary's remove (test_bus_mp_race.c)
  *   stock    DPDK's PCI drivers on the bus: the PCI view a driver gets, a failing
  *            driver, refusals (test_bus_stock.c)
  *

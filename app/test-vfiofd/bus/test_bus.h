@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <bus_vfiofd_driver.h>
 
@@ -68,6 +69,15 @@ int cmd_coexist(int argc, char **argv);
 int cmd_hotunplug(int argc, char **argv);
 int cmd_mp(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
+
+/* "mp": the secondary process (test_bus_mp.c), and the race against remove of
+ * "mp --race" (test_bus_mp_race.c). */
+pid_t mp_spawn_secondary(const char *exe, const char *bdf, const char *prefix,
+			 unsigned int race);
+bool mp_race_arm(struct tap *t, const char *bdf);
+void mp_race_report(struct tap *t, const char *bdf, int eal_ret);
+void mp_race_round(struct tap *t, const char *bdf, const char *exe, const char *prefix,
+		   unsigned int round);
 
 /* Split argv at "--": the EAL gets argv[0] and what follows "--". */
 void split_args(int argc, char **argv, int *opt_argc, char ***eal_argv, int *eal_argc);

@@ -247,6 +247,8 @@ static const struct hostile hostile_cases[] = {
 	  "k13=1,k14=1,k15=1,k16=1", "more than 16 options" },
 	{ "bus=vfiofd,addr=0000:01:00.9", "addr is not a PCI address" },
 	{ "bus=vfiofd,addr=%s,ioas=bogus", "bad value 'bogus' for 'ioas'" },
+	{ "bus=vfiofd,addr=%s,iosa=private", "unknown devargs key 'iosa' in the bus layer" },
+	{ "bus=vfiofd,addr=%s,speed=10", "unknown devargs key 'speed' in the bus layer" },
 	{ "vfiofd:%s,test_key=LONG", "longer than" },
 };
 

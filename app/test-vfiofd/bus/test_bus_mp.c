@@ -17,6 +17,11 @@
  *     exited (one device, two processes);
  *   - removes the device at rte_eal_cleanup(): the primary's device keeps working.
  * The EAL arguments are built here (no --huge-unlink: secondaries need the files).
+ *
+ *   mp --dev BDF --race N
+ *
+ * The same two processes, but the secondary's request for the fds races the primary's
+ * remove of the device, N rounds (test_bus_mp_race.c).
  */
 
 #include <errno.h>
@@ -117,8 +122,33 @@ secondary_dma(struct tap *t, struct rte_vfiofd_device *dev)
 	rte_memzone_free(mz);
 }
 
+/*
+ * Start this program again as the secondary process of "mp" (with --race=@race when
+ * @race > 0); its pid, or -1.
+ */
+pid_t
+mp_spawn_secondary(const char *exe, const char *bdf, const char *prefix, unsigned int race)
+{
+	char d_opt[64], p_opt[96], r_opt[32];
+	pid_t pid;
+
+	snprintf(d_opt, sizeof(d_opt), "--dev=%s", bdf);
+	snprintf(p_opt, sizeof(p_opt), "--prefix=%s", prefix);
+	snprintf(r_opt, sizeof(r_opt), "--race=%u", race);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char *sv[] = { (char *)(uintptr_t)exe, "mp", d_opt, "--role=secondary", p_opt,
+			       race > 0 ? r_opt : NULL, NULL };
+
+		execv(exe, sv);
+		_exit(127);
+	}
+	return pid;
+}
+
 static int
-run_secondary(const char *bdf, const char *prefix)
+run_secondary(const char *bdf, const char *prefix, bool race)
 {
 	char fp[80], allow[64];
 	char *av[] = { "test-vfiofd-bus", "-l", "1", "--proc-type=secondary", fp,
@@ -133,7 +163,17 @@ run_secondary(const char *bdf, const char *prefix)
 	snprintf(fp, sizeof(fp), "--file-prefix=%s", prefix);
 	snprintf(allow, sizeof(allow), "vfiofd:%s", bdf);
 	tap_diag("---- secondary process ----");
+	if (race && !mp_race_arm(&t, bdf))
+		return tap_done(&t);
 	ret = test_eal_init((int)RTE_DIM(av) - 1, av);
+	if (race) {
+		/* the device may or may not come up (the primary removed it meanwhile):
+		 * only the files it was handed are judged */
+		mp_race_report(&t, bdf, ret);
+		if (ret >= 0)
+			rte_eal_cleanup();
+		return tap_done(&t);
+	}
 	if (!tap_check(&t, ret >= 0, "secondary: rte_eal_init (%d)", ret))
 		return tap_done(&t);
 	tap_check(&t, rte_eal_process_type() == RTE_PROC_SECONDARY, "secondary: process type");
@@ -171,10 +211,12 @@ cmd_mp(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "prefix", required_argument, NULL, 'p' },
+		{ "race", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *bdf = NULL, *role = "primary", *prefix = "vfiofdmp";
-	char fp[80], allow[64], exe[4096], d_opt[64], p_opt[96];
+	char fp[80], allow[64], exe[4096];
+	unsigned int race = 0;
 	char *av[] = { "test-vfiofd-bus", "-l", "0", "-m", "64", fp,
 		       "--log-level=bus.vfiofd:info", "--no-pci", "-a", allow, NULL };
 	struct rte_vfiofd_device *dev;
@@ -188,6 +230,7 @@ cmd_mp(int argc, char **argv)
 		case 'd': bdf = optarg; break;
 		case 'r': role = optarg; break;
 		case 'p': prefix = optarg; break;
+		case 'n': race = (unsigned int)strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -195,32 +238,27 @@ cmd_mp(int argc, char **argv)
 		return 2;
 	log_capture_start();
 	if (strcmp(role, "secondary") == 0)
-		return run_secondary(bdf, prefix);
+		return run_secondary(bdf, prefix, race > 0);
 
 	snprintf(fp, sizeof(fp), "--file-prefix=%s", prefix);
 	snprintf(allow, sizeof(allow), "vfiofd:%s", bdf);
 	ret = test_eal_init((int)RTE_DIM(av) - 1, av);
 	if (!tap_check(&t, ret >= 0, "primary: rte_eal_init (%d)", ret))
 		return tap_done(&t);
-	dev = vfiofd_dev(bdf);
-	if (!tap_check(&t, dev != NULL && dev->driver != NULL, "primary: %s probed", bdf))
-		goto out;
-	wr32(dev, E1000_RAL1, 0);
-
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (!tap_check(&t, n > 0, "primary: own executable"))
 		goto out;
 	exe[n] = '\0';
-	snprintf(d_opt, sizeof(d_opt), "--dev=%s", bdf);
-	snprintf(p_opt, sizeof(p_opt), "--prefix=%s", prefix);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		char *sv[] = { exe, "mp", d_opt, "--role=secondary", p_opt, NULL };
-
-		execv(exe, sv);
-		_exit(127);
+	if (race > 0) {
+		for (unsigned int r = 1; r <= race; r++)
+			mp_race_round(&t, bdf, exe, prefix, r);
+		goto out;
 	}
+	dev = vfiofd_dev(bdf);
+	if (!tap_check(&t, dev != NULL && dev->driver != NULL, "primary: %s probed", bdf))
+		goto out;
+	wr32(dev, E1000_RAL1, 0);
+	pid = mp_spawn_secondary(exe, bdf, prefix, 0);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	tap_diag("---- primary process ----");

@@ -221,6 +221,40 @@ test_options(struct tap *t)
 	tap_check(t, strcmp(vfiofd_opt_ioas_str(VFIOFD_OPT_IOAS_PRIVATE), "private") == 0 &&
 		  strcmp(vfiofd_opt_intr_str(VFIOFD_OPT_INTR_MSIX), "msix") == 0,
 		  "option names");
+	/* the value of one key, read by the same tokenizer */
+	{
+		static const struct {
+			const char *in, *key;
+			int ret;
+			const char *value;
+		} get[] = {
+			{ "bus=vfiofd,addr=0000:01:00.0,ioas=private", "addr", 0, "0000:01:00.0" },
+			/* no key can hide in a bracketed list: '=' is no value character */
+			{ "bus=vfiofd,x=[a,addr=0000:01:00.0,b],addr=0000:07:00.0", "addr",
+			  -EINVAL, NULL },
+			{ "bus=vfiofd,x=[addr=0000:01:00.0]", "addr", -EINVAL, NULL },
+			{ "bus=vfiofd,x=[a,addr,b],addr=0000:07:00.0", "addr", 0, "0000:07:00.0" },
+			{ "addr=[0000:01:00.0]", "addr", 0, "[0000:01:00.0]" },
+			{ "bus=vfiofd", "addr", -ENOENT, NULL },
+			{ "", "addr", -ENOENT, NULL },
+			{ "addr=0000:01:00.0,addr=0000:07:00.0", "addr", -EINVAL, NULL },
+			{ "addr=0000:01:00.0,x=[a", "addr", -EINVAL, NULL },
+			{ "addr=0000:01:00.0,", "addr", -EINVAL, NULL },
+			{ "addr=0000:01:00.0000000000000000000000000000000000", "addr", -E2BIG,
+			  NULL },
+		};
+
+		for (size_t i = 0; i < sizeof(get) / sizeof(get[0]); i++) {
+			char v[32] = "";
+
+			ret = vfiofd_options_get(get[i].in, get[i].key, v, sizeof(v), err,
+						 sizeof(err));
+			tap_check(t, ret == get[i].ret &&
+				  (get[i].value == NULL || strcmp(v, get[i].value) == 0),
+				  "'%s': %s = '%s' (%d%s%s)", get[i].in, get[i].key, v, ret,
+				  err[0] ? ": " : "", err);
+		}
+	}
 	/* errors without an error buffer must not crash */
 	ret = vfiofd_options_parse("ioas=x", NULL, &o, NULL, 0);
 	tap_check(t, ret == -EINVAL, "error without a buffer");

@@ -3,8 +3,9 @@
  * Host tests of the sysfs layer the vfiofd scanner is built on, against fake trees in
  * a temporary directory: a good device, then one defect per device (missing files,
  * garbage and huge values, FIFOs, symlink loops, two vfioN entries, wrong
- * major:minor, missing or forged /dev nodes) and the strict attribute parsers.
- * Needs root (mknod).
+ * major:minor, missing or forged /dev nodes) and the strict attribute parsers; and
+ * that the cdev the bus opens is checked, once open, against the major:minor sysfs
+ * gave (/dev/null and /dev/zero numbers stand for cdevs there). Needs root (mknod).
  */
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "vfio_cdev.h"
 #include "vfiofd_sysfs.h"
 #include "fake_sysfs.h"
 #include "../tap.h"
@@ -457,6 +459,58 @@ test_resource(struct tap *t)
 	fake_attr_write(&tree, "0000:01:00.0", "sriov_numvfs", "0\n", 2);
 }
 
+/*
+ * What vfio_cdev_open() holds once open, against what sysfs said: a node replaced after
+ * the scan checked it (stat) and before the bus opened it must be refused. /dev/null
+ * (1:3) and /dev/zero (1:5) stand for cdevs, as the only nodes that open anywhere.
+ */
+static void
+test_cdev_open(struct tap *t)
+{
+	struct fake_dev d = fake_dev_good("0000:0a:00.0", 90, MAJ);
+	struct vfiofd_cdev_id id = { .major = 0 };
+	char path[PATH_MAX + 32];
+	int fd, ret;
+
+	ret = fake_dev_add(&tree, &d);
+	if (ret == 0)
+		ret = find("0000:0a:00.0", &id);
+	tap_check(t, ret == 0, "cdev vfio90 found as %u:%u (%s)", id.major, id.minor,
+		  strerror(-ret));
+	/* the swap: after the check, before the open */
+	unlink(id.path);
+	tap_check(t, mknod(id.path, S_IFCHR | 0600, makedev(1, 3)) == 0,
+		  "node replaced by /dev/null's 1:3 after the check");
+	fd = vfio_cdev_open(id.path, id.major, id.minor);
+	tap_check(t, fd == -ESTALE, "open of the swapped node refused (%d: %s)", fd,
+		  fd < 0 ? strerror(-fd) : "an fd on /dev/null");
+	if (fd >= 0)
+		close(fd);
+
+	/* the right device opens; a neighbour's number or another kind of file does not */
+	fd = vfio_cdev_open(id.path, 1, 3);
+	tap_check(t, fd >= 0, "the node sysfs names (1:3) opens (%d)", fd);
+	if (fd >= 0) {
+		tap_check(t, (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "  with FD_CLOEXEC");
+		close(fd);
+	}
+	fd = vfio_cdev_open(id.path, 1, 5);
+	tap_check(t, fd == -ESTALE, "1:3 opened where 1:5 is expected: refused (%d)", fd);
+	unlink(id.path);
+	tap_check(t, symlink("/dev/zero", id.path) == 0, "node replaced by a symlink");
+	fd = vfio_cdev_open(id.path, 1, 3);
+	tap_check(t, fd == -ESTALE, "symlink to /dev/zero (1:5) where 1:3 is expected: "
+		  "refused (%d)", fd);
+	unlink(id.path);
+	tap_check(t, mkfifo(id.path, 0600) == 0, "node replaced by a FIFO");
+	fd = vfio_cdev_open(id.path, 0, 0);
+	tap_check(t, fd == -ESTALE, "FIFO refused, even as 0:0 (%d)", fd);
+	unlink(id.path);
+	snprintf(path, sizeof(path), "%s/nonexistent", tree.dev);
+	ret = vfio_cdev_open(path, 1, 3);
+	tap_check(t, ret == -ENOENT, "missing node: -ENOENT (%d)", ret);
+}
+
 int
 main(void)
 {
@@ -477,6 +531,7 @@ main(void)
 	test_numa(&t);
 	test_parsers(&t);
 	test_resource(&t);
+	test_cdev_open(&t);
 	fake_tree_destroy(&tree);
 	return tap_done(&t);
 }

@@ -316,6 +316,12 @@ bus_multiprocess)
 	run "$T" mp --dev="$E1" --prefix=vfiofdmp
 	rm -f /dev/hugepages/vfiofdmp* # no --huge-unlink with secondaries
 	;;
+bus_mp_remove_race)
+	# the primary removes the device while it answers a secondary's request for its
+	# fds: the secondary must get the files it asked for, never reused numbers
+	run "$T" mp --dev="$E1" --race=8 --prefix=vfiofdmprace
+	rm -f /dev/hugepages/vfiofdmprace*
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options
@@ -326,6 +332,10 @@ bus_bad_devargs)
 		run "$T" scan --expect-probed=none --expect-log="${a#*|}" \
 			-- "${EAL[@]}" --no-pci -a "${a%%|*}"
 	done
+	# the new syntax's bus layer: refused at parse time, so the EAL stops
+	run "$T" scan --expect-init-fail \
+		--expect-log="$V1: refused: unknown devargs key 'iosa' in the bus layer" \
+		-- "${EAL[@]}" --no-pci -a "bus=vfiofd,addr=$V1,iosa=private"
 	for a in "vfiofd:$V1.1" "vfiofd:%s%s%s%s" "vfiofd:../../../dev/mem"; do
 		run "$T" scan --expect-init-fail --expect-log="is not a vfiofd device" \
 			-- "${EAL[@]}" --no-pci -a "$a"

@@ -172,7 +172,7 @@ attach_first_device(struct attached_dev *d)
 	ret = vfiofd_sysfs_find_cdev(VFIOFD_SYSFS_PCI_DEVICES, VFIOFD_DEV_ROOT, d->bdf, &cdev);
 	if (ret < 0)
 		return ret;
-	d->fd = vfio_cdev_open(cdev.path);
+	d->fd = vfio_cdev_open(cdev.path, cdev.major, cdev.minor);
 	if (d->fd < 0)
 		return d->fd;
 	ret = vfio_cdev_bind_iommufd(d->fd, rte_iommufd_mem_iommufd(), NULL);

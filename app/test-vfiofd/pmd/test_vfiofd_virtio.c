@@ -499,6 +499,12 @@ test_basic(void)
 		  xstat(port0, "tx_q0_kicks"), st0.opackets);
 	tap_check(&T, xstat(port1, "ctrl_commands") != UINT64_MAX &&
 		  xstat(port1, "lsc_interrupts") != UINT64_MAX, "port-level xstats present");
+	/* an honest device: no lie seen on either ring */
+	tap_check(&T, xstat(port1, "rx_q0_ring_faults") == 0 &&
+		  xstat(port0, "tx_q0_ring_faults") == 0 && xstat(port0, "tx_q0_errors") == 0,
+		  "xstats rx_q0_ring_faults %" PRIu64 ", tx_q0_ring_faults %" PRIu64
+		  ", tx_q0_errors %" PRIu64, xstat(port1, "rx_q0_ring_faults"),
+		  xstat(port0, "tx_q0_ring_faults"), xstat(port0, "tx_q0_errors"));
 	rte_eth_stats_reset(port1);
 	rte_eth_stats_get(port1, &st1);
 	tap_check(&T, st1.ipackets == 0 && xstat(port1, "rx_q0_packets") == 0,

@@ -40,7 +40,10 @@ extern int vfiofd_logtype;
 #define VFIOFD_DEV_LOG(level, d, fmt, ...) \
 	VFIOFD_LOG(level, "%s: " fmt, (d)->pub.name, ##__VA_ARGS__)
 
-/* Environment variables that redirect the sysfs and /dev roots (host tests). */
+/*
+ * Environment variables that redirect the sysfs and /dev roots (host tests), read with
+ * secure_getenv(): ignored in a process that gained privileges at exec.
+ */
 #define VFIOFD_ENV_SYSFS "VFIOFD_SYSFS_PCI_DEVICES"
 #define VFIOFD_ENV_DEV "VFIOFD_DEV_ROOT"
 

@@ -4,16 +4,27 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/vfio.h>
 
 #include "vfio_cdev.h"
 
 int
-vfio_cdev_open(const char *path)
+vfio_cdev_open(const char *path, unsigned int major, unsigned int minor)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	/* the file we hold now, not the name: judged after the open, not before it */
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != major ||
+	    minor(st.st_rdev) != minor) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
 }
 
 int

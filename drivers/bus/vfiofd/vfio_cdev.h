@@ -17,8 +17,13 @@
 extern "C" {
 #endif
 
-/** Open a VFIO device cdev (O_RDWR | O_CLOEXEC). Returns the fd or -errno. */
-int vfio_cdev_open(const char *path);
+/**
+ * Open the VFIO device cdev at @path (O_RDWR | O_CLOEXEC) and check that what was
+ * opened is the character device @major:@minor (what sysfs says the device's cdev is):
+ * a path checked earlier by stat() may name another file by the time it is opened.
+ * Returns the fd, -ESTALE if the opened file is not that device, or -errno.
+ */
+int vfio_cdev_open(const char *path, unsigned int major, unsigned int minor);
 
 /** VFIO_DEVICE_BIND_IOMMUFD: bind the device to @iommufd; *devid gets its iommufd id. */
 int vfio_cdev_bind_iommufd(int devfd, int iommufd, uint32_t *devid);

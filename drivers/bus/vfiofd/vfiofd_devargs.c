@@ -286,104 +286,125 @@ bad:
 	return -EINVAL;
 }
 
-int
-vfiofd_options_parse(const char *s, const char *const *ignore_keys,
-		     struct vfiofd_options *o, char *err, size_t errlen)
+/*
+ * The one tokenizer of "key=value[,key=value...]" strings: the next pair from s[*pos]
+ * into @key and @value, *pos moved past it and past its ','. 0, or a negative errno
+ * with a one-line reason in @err. A bracketed value "[...]" may hold commas; what is
+ * inside it is part of the value, never a key of the string.
+ */
+static int
+next_pair(const char *s, size_t *pos, char *key, char *value, char *err, size_t errlen)
+{
+	size_t k = 0, v = 0, start = *pos, p = *pos;
+	bool bracket = false;
+	char shown[64];
+
+	/* key */
+	while (s[p] != '\0' && s[p] != '=' && s[p] != ',') {
+		if (!key_char(s[p], k == 0)) {
+			set_err(err, errlen, "forbidden character '%s' at offset %zu in a key",
+				show_char(s[p], shown, sizeof(shown)), p);
+			return -EINVAL;
+		}
+		if (k == VFIOFD_KEY_MAX) {
+			set_err(err, errlen, "key at offset %zu longer than %d characters", start,
+				VFIOFD_KEY_MAX);
+			return -E2BIG;
+		}
+		key[k++] = s[p++];
+	}
+	key[k] = '\0';
+	if (k == 0) {
+		set_err(err, errlen, "empty %s at offset %zu", s[p] == '=' ? "key" : "element", p);
+		return -EINVAL;
+	}
+	if (s[p] != '=') {
+		set_err(err, errlen, "'%s' has no value (expected %s=value)", key, key);
+		return -EINVAL;
+	}
+	p++;
+
+	/* value: plain, or a bracketed list that may hold commas */
+	if (s[p] == '[') {
+		bracket = true;
+		value[v++] = s[p++];
+	}
+	while (s[p] != '\0' && (bracket || s[p] != ',')) {
+		char c = s[p];
+
+		if (bracket && c == ']') {
+			break;
+		} else if (!value_char(c) && !(bracket && c == ',')) {
+			set_err(err, errlen,
+				"forbidden character '%s' at offset %zu in the value of '%s'",
+				show_char(c, shown, sizeof(shown)), p, key);
+			return -EINVAL;
+		}
+		if (v == VFIOFD_VALUE_MAX - 1) {
+			set_err(err, errlen, "value of '%s' longer than %d characters", key,
+				VFIOFD_VALUE_MAX - 1);
+			return -E2BIG;
+		}
+		value[v++] = s[p++];
+	}
+	if (bracket) {
+		if (s[p] != ']') {
+			set_err(err, errlen, "unterminated '[' in the value of '%s'", key);
+			return -EINVAL;
+		}
+		if (v == 1) {
+			set_err(err, errlen, "empty list in the value of '%s'", key);
+			return -EINVAL;
+		}
+		value[v++] = s[p++];
+		if (s[p] != '\0' && s[p] != ',') {
+			set_err(err, errlen, "junk after ']' in the value of '%s'", key);
+			return -EINVAL;
+		}
+	}
+	value[v] = '\0';
+	if (v == 0) {
+		set_err(err, errlen, "empty value for '%s'", key);
+		return -EINVAL;
+	}
+	if (s[p] == ',') {
+		p++;
+		if (s[p] == '\0') {
+			set_err(err, errlen, "trailing ',' at offset %zu", p - 1);
+			return -EINVAL;
+		}
+	}
+	*pos = p;
+	return 0;
+}
+
+/*
+ * Walk every pair of @s (limits, duplicates), calling @fn for each; @fn returns 0 to
+ * go on, < 0 to stop with that error (its reason in @err), > 0 to stop with success.
+ */
+static int
+options_walk(const char *s, int (*fn)(void *ctx, const char *key, const char *value,
+				       char *err, size_t errlen),
+	     void *ctx, char *err, size_t errlen)
 {
 	char seen[VFIOFD_PAIRS_MAX][VFIOFD_KEY_MAX + 1];
-	char key[VFIOFD_KEY_MAX + 1], value[VFIOFD_VALUE_MAX + 1], shown[64];
+	char key[VFIOFD_KEY_MAX + 1], value[VFIOFD_VALUE_MAX + 1];
 	unsigned int nseen = 0;
-	size_t len, pos = 0;
+	size_t pos = 0;
 
-	vfiofd_options_default(o);
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (s == NULL || s[0] == '\0')
 		return 0;
-	len = strnlen(s, VFIOFD_ARGS_MAX + 1);
-	if (len > VFIOFD_ARGS_MAX) {
+	if (strnlen(s, VFIOFD_ARGS_MAX + 1) > VFIOFD_ARGS_MAX) {
 		set_err(err, errlen, "option string longer than %d characters", VFIOFD_ARGS_MAX);
 		return -E2BIG;
 	}
+	while (s[pos] != '\0') {
+		int ret = next_pair(s, &pos, key, value, err, errlen);
 
-	for (;;) {
-		size_t k = 0, v = 0, start = pos;
-		bool bracket = false;
-		int ret;
-
-		/* key */
-		while (s[pos] != '\0' && s[pos] != '=' && s[pos] != ',') {
-			if (!key_char(s[pos], k == 0)) {
-				set_err(err, errlen,
-					"forbidden character '%s' at offset %zu in a key",
-					show_char(s[pos], shown, sizeof(shown)), pos);
-				return -EINVAL;
-			}
-			if (k == VFIOFD_KEY_MAX) {
-				set_err(err, errlen, "key at offset %zu longer than %d characters",
-					start, VFIOFD_KEY_MAX);
-				return -E2BIG;
-			}
-			key[k++] = s[pos++];
-		}
-		key[k] = '\0';
-		if (k == 0) {
-			set_err(err, errlen, "empty %s at offset %zu",
-				s[pos] == '=' ? "key" : "element", pos);
-			return -EINVAL;
-		}
-		if (s[pos] != '=') {
-			set_err(err, errlen, "'%s' has no value (expected %s=value)", key, key);
-			return -EINVAL;
-		}
-		pos++;
-
-		/* value: plain, or a bracketed list that may hold commas */
-		if (s[pos] == '[') {
-			bracket = true;
-			value[v++] = s[pos++];
-		}
-		while (s[pos] != '\0' && (bracket || s[pos] != ',')) {
-			char c = s[pos];
-
-			if (bracket && c == ']') {
-				break;
-			} else if (!value_char(c) && !(bracket && c == ',')) {
-				set_err(err, errlen,
-					"forbidden character '%s' at offset %zu in the value "
-					"of '%s'",
-					show_char(c, shown, sizeof(shown)), pos, key);
-				return -EINVAL;
-			}
-			if (v == VFIOFD_VALUE_MAX - 1) {
-				set_err(err, errlen, "value of '%s' longer than %d characters", key,
-					VFIOFD_VALUE_MAX - 1);
-				return -E2BIG;
-			}
-			value[v++] = s[pos++];
-		}
-		if (bracket) {
-			if (s[pos] != ']') {
-				set_err(err, errlen, "unterminated '[' in the value of '%s'", key);
-				return -EINVAL;
-			}
-			if (v == 1) {
-				set_err(err, errlen, "empty list in the value of '%s'", key);
-				return -EINVAL;
-			}
-			value[v++] = s[pos++];
-			if (s[pos] != '\0' && s[pos] != ',') {
-				set_err(err, errlen, "junk after ']' in the value of '%s'", key);
-				return -EINVAL;
-			}
-		}
-		value[v] = '\0';
-		if (v == 0) {
-			set_err(err, errlen, "empty value for '%s'", key);
-			return -EINVAL;
-		}
-
-		/* duplicates, then the key's meaning */
+		if (ret < 0)
+			return ret;
 		for (unsigned int i = 0; i < nseen; i++) {
 			if (strcmp(seen[i], key) == 0) {
 				set_err(err, errlen, "duplicate key '%s'", key);
@@ -394,27 +415,81 @@ vfiofd_options_parse(const char *s, const char *const *ignore_keys,
 			set_err(err, errlen, "more than %d options", VFIOFD_PAIRS_MAX);
 			return -E2BIG;
 		}
-		memcpy(seen[nseen++], key, k + 1);
-
-		ret = ignore_keys != NULL && pick(key, ignore_keys) >= 0 ? 0 :
-		      apply_bus_key(o, key, value, err, errlen);
-		if (ret < 0)
-			return ret;
-		if (ret > 0) {
-			size_t n = strlen(o->driver_args);
-
-			memcpy(o->driver_keys[o->n_driver_keys++], key, k + 1);
-			/* fits: it is a part of s, which is no longer than the buffer */
-			snprintf(o->driver_args + n, sizeof(o->driver_args) - n, "%s%s=%s",
-				 n > 0 ? "," : "", key, value);
-		}
-
-		if (s[pos] == '\0')
-			return 0;
-		pos++; /* ',' */
-		if (s[pos] == '\0') {
-			set_err(err, errlen, "trailing ',' at offset %zu", pos - 1);
-			return -EINVAL;
-		}
+		memcpy(seen[nseen++], key, strlen(key) + 1);
+		ret = fn(ctx, key, value, err, errlen);
+		if (ret != 0)
+			return ret < 0 ? ret : 0;
 	}
+	return 0;
+}
+
+struct parse_ctx {
+	struct vfiofd_options *o;
+	const char *const *ignore_keys;
+};
+
+static int
+parse_pair(void *arg, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct parse_ctx *c = arg;
+	struct vfiofd_options *o = c->o;
+	size_t n;
+	int ret;
+
+	if (c->ignore_keys != NULL && pick(key, c->ignore_keys) >= 0)
+		return 0;
+	ret = apply_bus_key(o, key, value, err, errlen);
+	if (ret <= 0)
+		return ret;
+	n = strlen(o->driver_args);
+	memcpy(o->driver_keys[o->n_driver_keys++], key, strlen(key) + 1);
+	/* fits: it is a part of s, which is no longer than the buffer */
+	snprintf(o->driver_args + n, sizeof(o->driver_args) - n, "%s%s=%s", n > 0 ? "," : "",
+		 key, value);
+	return 0;
+}
+
+int
+vfiofd_options_parse(const char *s, const char *const *ignore_keys,
+		     struct vfiofd_options *o, char *err, size_t errlen)
+{
+	struct parse_ctx c = { .o = o, .ignore_keys = ignore_keys };
+
+	vfiofd_options_default(o);
+	return options_walk(s, parse_pair, &c, err, errlen);
+}
+
+struct get_ctx {
+	const char *key;
+	char *buf;
+	size_t len;
+	int ret;
+};
+
+static int
+get_pair(void *arg, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct get_ctx *c = arg;
+
+	(void)err;
+	(void)errlen;
+	if (strcmp(key, c->key) != 0)
+		return 0;
+	if (strlen(value) >= c->len) {
+		c->ret = -E2BIG;
+	} else {
+		strcpy(c->buf, value);
+		c->ret = 0;
+	}
+	return 0;   /* go on: the rest of the string must be valid too */
+}
+
+int
+vfiofd_options_get(const char *s, const char *key, char *buf, size_t len, char *err,
+		   size_t errlen)
+{
+	struct get_ctx c = { .key = key, .buf = buf, .len = len, .ret = -ENOENT };
+	int ret = options_walk(s, get_pair, &c, err, errlen);
+
+	return ret < 0 ? ret : c.ret;
 }

@@ -112,6 +112,17 @@ int vfiofd_options_parse(const char *s, const char *const *ignore_keys,
 			 struct vfiofd_options *o, char *err, size_t errlen);
 
 /**
+ * The value of @key in option string @s, into @buf (@len bytes). The string is read by
+ * the same tokenizer as vfiofd_options_parse() and must be valid as a whole (limits,
+ * no duplicate key), so that the bus and the options parser never see two different
+ * strings: what a bracketed list holds is part of its value, never a key. Returns 0,
+ * -ENOENT (no such key), -E2BIG (@buf too small), or the parse error (-EINVAL, -E2BIG)
+ * with its reason in @err (@errlen bytes, may be 0).
+ */
+int vfiofd_options_get(const char *s, const char *key, char *buf, size_t len, char *err,
+		       size_t errlen);
+
+/**
  * The bus key that @key is one typing slip away from (one character inserted, deleted
  * or replaced, or two neighbours swapped: "iosa" for "ioas"), or NULL. @key itself
  * being a bus key is no slip (NULL). For telling a mistyped bus key from a key of a

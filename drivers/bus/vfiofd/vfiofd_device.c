@@ -242,8 +242,13 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 			       strerror(-ret));
 		goto fail;
 	}
-	ret = vfio_cdev_open(cdev.path);
-	if (ret < 0) {
+	ret = vfio_cdev_open(cdev.path, cdev.major, cdev.minor);
+	if (ret == -ESTALE) {
+		VFIOFD_DEV_LOG(ERR, d, "refused: %s is not its VFIO device cdev %u:%u once "
+			       "opened (the node was replaced between the check and the open)",
+			       cdev.path, cdev.major, cdev.minor);
+		goto fail;
+	} else if (ret < 0) {
 		VFIOFD_DEV_LOG(ERR, d, "cannot open %s: %s", cdev.path, strerror(-ret));
 		goto fail;
 	}

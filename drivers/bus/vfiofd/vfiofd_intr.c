@@ -97,6 +97,11 @@ vfiofd_intr_setup(struct vfiofd_device *d)
 		if (all[i] >= d->info.num_irqs)
 			continue;
 		ret = vfio_device_get_irq_info(d->devfd, all[i], &irq);
+		if (ret == -EPROTO)
+			VFIOFD_DEV_LOG(WARNING, d, "IRQ_INFO(%s): malformed kernel reply (index "
+				       "%u, %u vectors; at most %u): not used",
+				       vfiofd_intr_index_str(all[i]), irq.index, irq.count,
+				       VFIO_IRQ_COUNT_MAX);
 		if (ret < 0 || irq.count == 0 || !(irq.flags & VFIO_IRQ_INFO_EVENTFD))
 			continue;
 		d->intr_index = all[i];

@@ -14,6 +14,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +38,18 @@ struct vfiofd_mp_param {
 
 static bool mp_registered;
 
-/* Primary, on the IPC thread: the fds of a device it drives. */
+/*
+ * Primary, on the IPC thread: the fds of a device it drives.
+ *
+ * The reply is sent after vfiofd_lock is dropped (sendmsg may block on a slow peer,
+ * and the EAL thread must not wait on it), so what it carries must not depend on the
+ * device staying there: a remove on the EAL thread may close the device fd, and the
+ * memory library its iommufd, and the numbers be reused by whatever opens next. So the
+ * fds are duplicated under the lock and the duplicates sent and closed here: the
+ * secondary gets the files that were the device's when it asked, or an error, never
+ * a stranger's file. Nothing of the device is read after the unlock either (the name in
+ * the log lines is the request's).
+ */
 static int
 mp_primary(const struct rte_mp_msg *msg, const void *peer)
 {
@@ -47,6 +59,7 @@ mp_primary(const struct rte_mp_msg *msg, const void *peer)
 	struct rte_mp_msg reply;
 	char name[RTE_DEV_NAME_MAX_LEN] = "";
 	struct vfiofd_device *d;
+	int ret;
 
 	memset(&reply, 0, sizeof(reply));
 	rte_strscpy(reply.name, VFIOFD_MP_NAME, sizeof(reply.name));
@@ -70,19 +83,29 @@ mp_primary(const struct rte_mp_msg *msg, const void *peer)
 		rep->translated = st.iova_translated > 0;
 		for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++)
 			rep->bar_va[bar] = (uintptr_t)d->pub.regions[bar].addr;
-		reply.fds[0] = rte_iommufd_mem_iommufd();
-		reply.fds[1] = d->devfd;
-		reply.num_fds = 2;
-		rep->result = 0;
+		reply.fds[0] = fcntl(rte_iommufd_mem_iommufd(), F_DUPFD_CLOEXEC, 0);
+		reply.fds[1] = reply.fds[0] < 0 ? -1 : fcntl(d->devfd, F_DUPFD_CLOEXEC, 0);
+		if (reply.fds[1] < 0) {
+			rep->result = -errno;
+			if (reply.fds[0] >= 0)
+				close(reply.fds[0]);
+			reply.fds[0] = -1;
+		} else {
+			reply.num_fds = 2;
+			rep->result = 0;
+		}
 	}
 	pthread_mutex_unlock(&vfiofd_lock);
 	if (rep->result == 0)
-		VFIOFD_DEV_LOG(INFO, d, "device and iommufd handed to a secondary process");
+		VFIOFD_LOG(INFO, "%s: device and iommufd handed to a secondary process", name);
 	else
 		VFIOFD_LOG(NOTICE, "%s: a secondary process asked for it: %s", name,
 			   strerror(-rep->result));
-	/* rte_mp_reply() sends copies of the fds (SCM_RIGHTS): ours stay open */
-	return rte_mp_reply(&reply, peer);
+	/* rte_mp_reply() sends copies of the fds (SCM_RIGHTS): ours are closed after */
+	ret = rte_mp_reply(&reply, peer);
+	for (int i = 0; i < reply.num_fds; i++)
+		close(reply.fds[i]);
+	return ret;
 }
 
 void
@@ -136,6 +159,9 @@ vfiofd_mp_get_fds(struct vfiofd_device *d, int *iommufd, int *devfd, bool *trans
 	} else if (r->num_fds != 2) {
 		ret = -EPROTO;
 	} else {
+		/* DPDK's IPC receives without MSG_CMSG_CLOEXEC: ours never leak into a child */
+		for (int i = 0; i < 2; i++)
+			fcntl(r->fds[i], F_SETFD, FD_CLOEXEC);
 		*iommufd = r->fds[0];
 		*devfd = r->fds[1];
 		*translated = rep->translated != 0;

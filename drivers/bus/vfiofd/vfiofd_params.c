@@ -44,26 +44,26 @@ vfiofd_parse(const char *name, void *addr)
 	return 0;
 }
 
-/* Value of @key in a validated "k=v,..." string, into @buf. */
-static int
-kv_get(const char *s, const char *key, char *buf, size_t len)
+/*
+ * The bus layer of the new syntax holds the EAL's keys and the bus's options only: a
+ * key that is neither is refused here, as the legacy syntax refuses a key no driver
+ * knows, rather than passed on (a mistyped "iosa=private" would leave the device in the
+ * shared IOAS without a word). The reason goes into @buf; false if there is none.
+ */
+static bool
+bus_layer_unknown_key(const struct vfiofd_options *o, char *buf, size_t len)
 {
-	size_t klen = strlen(key);
+	const char *key, *like;
 
-	while (s != NULL && *s != '\0') {
-		const char *end = strchr(s, ',');
-		size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
-
-		if (n > klen && strncmp(s, key, klen) == 0 && s[klen] == '=') {
-			if (n - klen - 1 >= len)
-				return -E2BIG;
-			memcpy(buf, s + klen + 1, n - klen - 1);
-			buf[n - klen - 1] = '\0';
-			return 0;
-		}
-		s = end != NULL ? end + 1 : NULL;
-	}
-	return -ENOENT;
+	if (o->n_driver_keys == 0)
+		return false;
+	key = o->driver_keys[0];
+	like = vfiofd_bus_key_like(key);
+	snprintf(buf, len, "unknown devargs key '%s' in the bus layer (keys there: bus, addr, "
+		 "%s%s%s%s; a driver's keys go in the driver layer, .../driver=NAME,key=value)",
+		 key, vfiofd_bus_keys_str, like != NULL ? "; did you mean '" : "",
+		 like != NULL ? like : "", like != NULL ? "'?" : "");
+	return true;
 }
 
 /* New syntax: "bus=vfiofd,addr=0000:01:00.0[,options]" names the device by addr=. */
@@ -71,26 +71,37 @@ int
 vfiofd_devargs_parse(struct rte_devargs *da)
 {
 	struct vfiofd_options o;
-	char err[160], shown[96], addr[32], canon[VFIOFD_BDF_LEN];
+	char err[288], shown[96], addr[32], canon[VFIOFD_BDF_LEN] = "";
 	int ret;
 
 	if (da == NULL || da->bus_str == NULL)
 		return 0;
+	vfiofd_str_sanitize(da->bus_str, 64, shown, sizeof(shown));
 	ret = vfiofd_options_parse(da->bus_str, bus_layer_keys, &o, err, sizeof(err));
 	if (ret != 0) {
-		VFIOFD_LOG(ERR, "bad devargs '%s': %s",
-			   vfiofd_str_sanitize(da->bus_str, 64, shown, sizeof(shown)), err);
+		VFIOFD_LOG(ERR, "bad devargs '%s': %s", shown, err);
 		rte_errno = EINVAL;
 		return -EINVAL;
 	}
-	if (kv_get(da->bus_str, "addr", addr, sizeof(addr)) != 0)
+	/* the options parser's own tokenizer: brackets hide what is inside them */
+	ret = vfiofd_options_get(da->bus_str, "addr", addr, sizeof(addr), NULL, 0);
+	if (ret == 0 && vfiofd_bdf_parse(addr, NULL, canon) != 0) {
+		VFIOFD_LOG(ERR, "bad devargs '%s': addr is not a PCI address DDDD:BB:DD.F", shown);
+		rte_errno = EINVAL;
+		return -EINVAL;
+	} else if (ret != 0 && ret != -ENOENT) {
+		VFIOFD_LOG(ERR, "bad devargs '%s': addr: %s", shown, strerror(-ret));
+		rte_errno = EINVAL;
+		return -EINVAL;
+	}
+	if (bus_layer_unknown_key(&o, err, sizeof(err))) {
+		VFIOFD_LOG(ERR, "%s: refused: %s", canon[0] != '\0' ? canon : VFIOFD_BUS_NAME,
+			   err);
+		rte_errno = EINVAL;
+		return -EINVAL;
+	}
+	if (ret == -ENOENT)
 		return 0; /* no device named: matches every device (iteration) */
-	if (vfiofd_bdf_parse(addr, NULL, canon) != 0) {
-		VFIOFD_LOG(ERR, "bad devargs '%s': addr is not a PCI address DDDD:BB:DD.F",
-			   vfiofd_str_sanitize(da->bus_str, 64, shown, sizeof(shown)));
-		rte_errno = EINVAL;
-		return -EINVAL;
-	}
 	rte_strscpy(da->name, canon, sizeof(da->name));
 	return 0;
 }
@@ -214,6 +225,10 @@ vfiofd_load_options(struct vfiofd_device *d)
 		d->opts_err = ret;
 		snprintf(d->opts_errmsg, sizeof(d->opts_errmsg), "bad devargs '%s': %s", shown,
 			 err);
+		vfiofd_options_default(&d->opts);
+	} else if (da->bus_str != NULL &&
+		   bus_layer_unknown_key(&d->opts, d->opts_errmsg, sizeof(d->opts_errmsg))) {
+		d->opts_err = -EINVAL;
 		vfiofd_options_default(&d->opts);
 	}
 }

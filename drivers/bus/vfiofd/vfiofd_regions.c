@@ -40,35 +40,35 @@ region_flags(const struct vfio_region_info *info)
 	return f;
 }
 
-/*
- * The kernel's sparse-mmap areas of @info into @out (at most @max), after checking
- * that the capability really fits inside the info: returns the count, -ENOENT if the
- * region has no such capability, -EBADMSG if it is malformed, -ENOSPC if too many.
- */
+/* The kernel's sparse-mmap areas of @info into @out (at most @max): see vfio_device.h. */
 static int
 sparse_areas(const struct vfio_region_info *info, struct vfiofd_area *out, unsigned int max)
 {
-	const struct vfio_info_cap_header *hdr;
-	const struct vfio_region_info_cap_sparse_mmap *cap;
-	size_t off, need;
+	struct vfio_region_sparse_mmap_area a[64];
+	int n = vfio_region_info_sparse(info, a, RTE_MIN(max, (unsigned int)RTE_DIM(a)));
 
-	hdr = vfio_region_info_cap(info, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
-	if (hdr == NULL)
-		return -ENOENT;
-	cap = (const void *)hdr;
-	off = (const char *)hdr - (const char *)info;
-	if (off + sizeof(*cap) > info->argsz)
-		return -EBADMSG;
-	need = off + sizeof(*cap) + (size_t)cap->nr_areas * sizeof(cap->areas[0]);
-	if (cap->nr_areas > 4096 || need > info->argsz)
-		return -EBADMSG;
-	if (cap->nr_areas > max)
-		return -ENOSPC;
-	for (uint32_t i = 0; i < cap->nr_areas; i++) {
-		out[i].offset = cap->areas[i].offset;
-		out[i].size = cap->areas[i].size;
+	for (int i = 0; i < n; i++) {
+		out[i].offset = a[i].offset;
+		out[i].size = a[i].size;
 	}
-	return (int)cap->nr_areas;
+	return n;
+}
+
+/* Why REGION_INFO failed, past strerror() (vfio_device_get_region_info()). */
+static const char *
+region_info_hint(int err)
+{
+	switch (err) {
+	case -EPROTO:
+		return " (a malformed kernel reply: argsz below the fixed part, another index, "
+		       "or offset + size out of range)";
+	case -E2BIG:
+		return " (the kernel asks for more than 64 KiB of capabilities)";
+	case -EOVERFLOW:
+		return " (the capability chain kept growing between two calls)";
+	default:
+		return "";
+	}
 }
 
 /* Map BAR @bar following its plan. */
@@ -179,7 +179,8 @@ vfiofd_regions_setup(struct vfiofd_device *d)
 
 	ret = vfio_device_get_region_info(d->devfd, VFIO_PCI_CONFIG_REGION_INDEX, &d->cfg_info);
 	if (ret < 0) {
-		VFIOFD_DEV_LOG(ERR, d, "REGION_INFO(config) failed: %s", strerror(-ret));
+		VFIOFD_DEV_LOG(ERR, d, "REGION_INFO(config) failed: %s%s", strerror(-ret),
+			       region_info_hint(ret));
 		d->cfg_info = NULL;
 		return ret;
 	}
@@ -206,8 +207,8 @@ vfiofd_regions_setup(struct vfiofd_device *d)
 		ret = vfio_device_get_region_info(d->devfd, VFIO_PCI_BAR0_REGION_INDEX + bar,
 						  &r->info);
 		if (ret < 0) {
-			VFIOFD_DEV_LOG(ERR, d, "REGION_INFO(BAR%u) failed: %s", bar,
-				       strerror(-ret));
+			VFIOFD_DEV_LOG(ERR, d, "REGION_INFO(BAR%u) failed: %s%s", bar,
+				       strerror(-ret), region_info_hint(ret));
 			r->info = NULL;
 			return ret;
 		}

@@ -43,13 +43,47 @@ cfg_read(const struct vv_pci *p, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
-/* Fill @w from the capability at config offset @pos; 0, or < 0 if it is unusable. */
+/*
+ * What each structure needs of its window: the bytes the driver reads or writes in it
+ * unconditionally, and the alignment its registers need (spec 4.1.4: common and
+ * device configuration 4 bytes, notify 2). The device configuration may be empty: its
+ * fields are read only where the window holds them (vv_pci_read_devcfg()).
+ */
+static void
+window_needs(uint8_t type, uint32_t *min_len, uint32_t *align)
+{
+	switch (type) {
+	case VV_PCI_CAP_COMMON_CFG:
+		*min_len = VV_COMMON_LEN;
+		*align = 4;
+		break;
+	case VV_PCI_CAP_NOTIFY_CFG:
+		*min_len = sizeof(uint16_t);
+		*align = 2;
+		break;
+	case VV_PCI_CAP_ISR_CFG:
+		*min_len = 1;   /* read at every INTx and link-status interrupt */
+		*align = 1;
+		break;
+	default:
+		*min_len = 0;
+		*align = 4;
+		break;
+	}
+}
+
+/*
+ * Fill @w from the capability at config offset @pos; 0, or < 0 if it is unusable
+ * (logged; the caller may find another capability of the same type). The window must
+ * lie inside its BAR, which the bus mapped whole or reaches through pread/pwrite, be
+ * long enough for what the driver accesses in it, and be aligned for it.
+ */
 static int
 window_init(struct vv_pci *p, struct vv_window *w, uint8_t pos, uint8_t type)
 {
 	const struct rte_vfiofd_region *r;
+	uint32_t off, len, min_len, align;
 	uint8_t bar;
-	uint32_t off, len;
 
 	if (cfg_read(p, pos + VV_CAP_OFF_BAR, &bar, 1) < 0 ||
 	    cfg_read(p, pos + VV_CAP_OFF_OFFSET, &off, 4) < 0 ||
@@ -63,7 +97,16 @@ window_init(struct vv_pci *p, struct vv_window *w, uint8_t pos, uint8_t type)
 	r = &p->dev->regions[bar];
 	if (r->size == 0 || (uint64_t)off + len > r->size) {
 		VV_DEV_LOG(ERR, p->name, "%s structure [0x%x, +0x%x) lies outside BAR %u "
-			   "(size 0x%" PRIx64 ")", cap_type_str(type), off, len, bar, r->size);
+			   "(size 0x%" PRIx64 "): ignored", cap_type_str(type), off, len, bar,
+			   r->size);
+		return -ERANGE;
+	}
+	window_needs(type, &min_len, &align);
+	if (len < min_len || (off & (align - 1)) != 0) {
+		VV_DEV_LOG(ERR, p->name, "%s structure at BAR %u offset 0x%x: %s (length 0x%x, "
+			   "needs 0x%x bytes at a %u-byte boundary): ignored", cap_type_str(type),
+			   bar, off, len < min_len ? "too short" : "misaligned", len, min_len,
+			   align);
 		return -ERANGE;
 	}
 	if (r->flags & RTE_VFIOFD_REGION_IO) {
@@ -74,6 +117,9 @@ window_init(struct vv_pci *p, struct vv_window *w, uint8_t pos, uint8_t type)
 	w->bar = bar;
 	w->off = off;
 	w->len = len;
+	/* plain loads and stores only where the bus mapped every byte of the BAR: the
+	 * window is inside it (checked above); elsewhere the bus's accessors check each
+	 * access against what is mapped */
 	w->va = (r->addr != NULL && (r->flags & RTE_VFIOFD_REGION_MAPPED)) ?
 		(uint8_t *)r->addr + off : NULL;
 	w->present = true;
@@ -148,11 +194,6 @@ vv_pci_init(struct vv_pci *p, struct rte_vfiofd_device *dev)
 			   "disable-legacy=on", p->common.present ? "yes" : "no",
 			   p->notify.present ? "yes" : "no", p->isr.present ? "yes" : "no");
 		return -ENODEV;
-	}
-	if (p->common.len < VV_COMMON_LEN) {
-		VV_DEV_LOG(ERR, p->name, "common configuration too short (%u bytes)",
-			   p->common.len);
-		return -EINVAL;
 	}
 	if (p->notify.va == NULL)
 		VV_DEV_LOG(NOTICE, p->name, "notify structure not mapped (BAR %u): every kick "

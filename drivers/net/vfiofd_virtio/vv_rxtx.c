@@ -22,6 +22,17 @@
  * thing the data path does; vv_vq_publish() kicks only when the device asked for it.
  * Interrupts stay suppressed unless the application arms one (rx interrupt mode).
  *
+ * A device that lies. Every used entry is checked before it is believed: an id the
+ * driver does not hold, a length the buffer cannot have, a num_buffers the ring cannot
+ * satisfy are counted in the queue's errors and the buffers recycled, and the queue
+ * goes on. A used index that moves by more than the buffers the device holds (ahead,
+ * or back, which reads as far ahead) leaves nothing to trust: the entries it covers
+ * are stale, and believing them would hand the application (or free) buffers the
+ * device still owns. The queue then stops (bursts return 0, ring_faults counts it,
+ * one line is logged) until the port restarts, which resets the device and the rings.
+ * Descriptors are written whole whenever a buffer is posted, so nothing the device
+ * scribbled on them survives a repost. The driver never follows descriptor chains.
+ *
  * DMA addresses: mbufs carry theirs (buf_iova, IOVA == VA under the vfiofd bus); the
  * rings and the transmit header/indirect area had theirs computed once, at setup,
  * from the iommufd memory library. Nothing is translated per packet.
@@ -246,13 +257,47 @@ rx_post(struct vv_rxq *rxq, uint16_t n)
 		if (unlikely(rxq->sw_ring[slot] != NULL))
 			break;
 		rxq->sw_ring[slot] = bufs[i];
-		vq->desc[slot].addr = bufs[i]->buf_iova + off;
+		/* whole: a len, flags or next the device wrote over must not survive */
+		vq->desc[slot] = (struct vv_desc){
+			.addr = bufs[i]->buf_iova + off,
+			.len = rxq->buf_len,
+			.flags = VV_DESC_F_WRITE,
+		};
 	}
 	if (unlikely(i < n))
 		rte_mempool_put_bulk(rxq->mp, (void **)&bufs[i], n - i);
 	vq->avail_idx = idx + i;
 	rxq->nb_free -= i;
 	return i;
+}
+
+/*
+ * The device moved its used index by @pending with only @held buffers out: stop the
+ * queue (see the file comment). Cold: once per fault, the queue returns nothing after.
+ */
+static void __rte_noinline __rte_cold
+ring_fault(const char *devname, const char *dir, uint16_t port, uint16_t queue,
+	   uint16_t pending, uint16_t held, bool *faulted, uint64_t *faults, uint64_t *errors)
+{
+	*faulted = true;
+	(*faults)++;
+	(*errors)++;
+	VV_DEV_LOG(ERR, devname, "port %u %s queue %u: the device moved its used index %u "
+		   "entries ahead (or %u back) with %u buffers out: its ring cannot be "
+		   "trusted; queue stopped until the port restarts", port, dir, queue, pending,
+		   (uint16_t)(0u - pending), held);
+}
+
+static __rte_always_inline bool
+rx_ring_ok(struct vv_rxq *rxq, uint16_t pending)
+{
+	uint16_t held = rxq->vq.size - rxq->nb_free;
+
+	if (likely(pending <= held))
+		return true;
+	ring_fault(rxq->devname, "rx", rxq->port_id, rxq->queue_id, pending, held,
+		   &rxq->faulted, &rxq->stats.ring_faults, &rxq->stats.errors);
+	return false;
 }
 
 /* Refill the free slots, publish, and kick if the device ran dry and asked for it. */
@@ -293,15 +338,20 @@ vv_recv_pkts(void *q, struct rte_mbuf **rx_pkts, uint16_t nb_pkts)
 {
 	struct vv_rxq *rxq = q;
 	struct vv_vq *vq = &rxq->vq;
-	uint16_t n = vv_vq_used_pending(vq), used = vq->used_idx, i, nb_rx = 0, bogus = 0;
+	uint16_t n, used = vq->used_idx, i, nb_rx = 0, bogus = 0;
 	const uint64_t init = rxq->mbuf_initializer;
 	uint64_t bytes = 0;
 
+	if (unlikely(rxq->faulted))
+		return 0;
+	n = vv_vq_used_pending(vq);
 	if (n == 0) {
 		if (unlikely(rxq->nb_free >= rxq->free_thresh))
 			rx_refill(rxq);
 		return 0;
 	}
+	if (unlikely(!rx_ring_ok(rxq, n)))
+		return 0;
 	if (n > nb_pkts)
 		n = nb_pkts;
 	for (i = 0; i < n; i++) {
@@ -346,11 +396,18 @@ vv_recv_mrg_pkts(void *q, struct rte_mbuf **rx_pkts, uint16_t nb_pkts)
 {
 	struct vv_rxq *rxq = q;
 	struct vv_vq *vq = &rxq->vq;
-	uint16_t pending = vv_vq_used_pending(vq), used = vq->used_idx, c = 0, nb_rx = 0;
+	uint16_t pending, used = vq->used_idx, c = 0, nb_rx = 0, held;
 	uint16_t freed = 0;
 	const uint64_t init = rxq->mbuf_initializer;
 	uint64_t bytes = 0;
 
+	if (unlikely(rxq->faulted))
+		return 0;
+	pending = vv_vq_used_pending(vq);
+	if (unlikely(!rx_ring_ok(rxq, pending)))
+		return 0;
+	/* the buffers the device holds: no packet can span more than these */
+	held = vq->size - rxq->nb_free;
 	while (nb_rx < nb_pkts && c < pending) {
 		const struct vv_used_elem *e = &vq->used->ring[(uint16_t)(used + c) & vq->mask];
 		uint32_t id = e->id, len = e->len;
@@ -368,7 +425,12 @@ vv_recv_mrg_pkts(void *q, struct rte_mbuf **rx_pkts, uint16_t nb_pkts)
 		hdr = (const struct vv_net_hdr *)((uint8_t *)head->buf_addr +
 						  RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN);
 		nbufs = len > VV_NET_HDR_LEN ? hdr->num_buffers : 0;
-		if (unlikely(nbufs == 0 || nbufs > vq->size || len > rxq->buf_len)) {
+		/*
+		 * More buffers than the device holds can never all arrive: waiting for
+		 * them would stop the queue for good. (held - freed: what is still out,
+		 * this head included.)
+		 */
+		if (unlikely(nbufs == 0 || nbufs > held - freed || len > rxq->buf_len)) {
 			rxq->sw_ring[id] = NULL;
 			rxq->stats.errors++;
 			rx_recycle(rxq, head);
@@ -449,6 +511,7 @@ vv_rxq_start(struct vv_rxq *rxq, bool event_idx, bool mrg, bool scatter)
 	rxq->mrg = mrg;
 	rxq->scatter = scatter;
 	rxq->intr_on = false;
+	rxq->faulted = false;
 	rxq->nb_free = vq->size;
 	/*
 	 * Post every buffer, in smaller batches if the mempool runs short. Only the
@@ -503,19 +566,31 @@ tx_reclaim(struct vv_txq *txq, uint16_t max)
 {
 	struct vv_vq *vq = &txq->vq;
 	struct rte_mbuf *done[64];
-	uint16_t n = vv_vq_used_pending(vq), used = vq->used_idx, nd = 0, i;
+	uint16_t n, used = vq->used_idx, nd = 0, i, held = vq->size - txq->nb_free;
+	uint16_t freed = 0;
 
+	if (unlikely(txq->faulted))
+		return 0;
+	n = vv_vq_used_pending(vq);
+	if (unlikely(n > held)) {
+		/* stale entries: their ids name packets the device may still read */
+		ring_fault(txq->devname, "tx", txq->port_id, txq->queue_id, n, held,
+			   &txq->faulted, &txq->stats.ring_faults, &txq->stats.errors);
+		return 0;
+	}
 	if (n > max)
 		n = max;
 	for (i = 0; i < n; i++) {
 		uint32_t id = vq->used->ring[(uint16_t)(used + i) & vq->mask].id;
 		struct rte_mbuf *m;
 
-		if (unlikely(id >= vq->size || txq->sw_ring[id] == NULL))
-			continue;  /* not ours: nothing to free */
+		if (unlikely(id >= vq->size || txq->sw_ring[id] == NULL)) {
+			txq->stats.errors++;  /* not out: nothing to free */
+			continue;
+		}
 		m = txq->sw_ring[id];
 		txq->sw_ring[id] = NULL;
-		txq->nb_free++;
+		freed++;
 		done[nd++] = m;
 		if (nd == RTE_DIM(done)) {
 			rte_pktmbuf_free_bulk(done, nd);
@@ -525,7 +600,8 @@ tx_reclaim(struct vv_txq *txq, uint16_t max)
 	if (nd > 0)
 		rte_pktmbuf_free_bulk(done, nd);
 	vq->used_idx = used + n;
-	txq->stats.reclaimed += n;
+	txq->nb_free += freed;
+	txq->stats.reclaimed += freed;
 	vv_vq_intr_keep_off(vq);
 	return n;
 }
@@ -581,6 +657,8 @@ vv_xmit_pkts(void *q, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	/* normally reclaimed after the previous kick; only a full ring waits here */
 	if (unlikely(txq->nb_free < nb_pkts))
 		tx_reclaim(txq, vq->size);
+	if (unlikely(txq->faulted))
+		return 0;   /* nothing taken: the application keeps its packets */
 
 	for (i = 0; i < nb_pkts; i++) {
 		struct rte_mbuf *m = tx_pkts[i];
@@ -645,6 +723,7 @@ vv_txq_start(struct vv_txq *txq, bool event_idx, bool indirect)
 	vv_vq_reset(&txq->vq, event_idx);
 	txq->indirect = indirect;
 	txq->nb_free = txq->vq.size;
+	txq->faulted = false;
 	txq->started = true;
 }
 

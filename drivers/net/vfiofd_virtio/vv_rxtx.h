@@ -29,6 +29,7 @@ struct vv_rxq_stats {
 	uint64_t kicks;
 	uint64_t multi_buf;     /* packets spread over several buffers (MRG_RXBUF) */
 	uint64_t intr_armed;    /* rx_queue_intr_enable() calls */
+	uint64_t ring_faults;   /* used index moved past what the device holds: stopped */
 };
 
 struct vv_txq_stats {
@@ -38,6 +39,8 @@ struct vv_txq_stats {
 	uint64_t kicks;
 	uint64_t indirect;      /* packets sent through an indirect table */
 	uint64_t reclaimed;     /* completions processed */
+	uint64_t errors;        /* completions of descriptors the device does not hold */
+	uint64_t ring_faults;   /* used index moved past what the device holds: stopped */
 };
 
 struct vv_rxq {
@@ -54,6 +57,7 @@ struct vv_rxq {
 	bool scatter;                   /* the application accepts chained mbufs */
 	bool intr_on;                   /* rx interrupt requested by the application */
 	bool started;
+	bool faulted;                   /* the used ring lied (ring_faults): stopped */
 	struct vv_rxq_stats stats;
 
 	/* configuration kept for the next start */
@@ -75,6 +79,7 @@ struct vv_txq {
 	uint16_t queue_id;
 	bool indirect;                  /* VIRTIO_F_INDIRECT_DESC negotiated */
 	bool started;
+	bool faulted;                   /* the used ring lied (ring_faults): stopped */
 	struct vv_txq_stats stats;
 
 	uint16_t nb_desc;

@@ -28,6 +28,7 @@ static const struct vv_xstat_def rx_defs[] = {
 	RXS("kicks", kicks),
 	RXS("multi_buffer_packets", multi_buf),
 	RXS("interrupts_armed", intr_armed),
+	RXS("ring_faults", ring_faults),
 };
 
 static const struct vv_xstat_def tx_defs[] = {
@@ -37,6 +38,8 @@ static const struct vv_xstat_def tx_defs[] = {
 	TXS("kicks", kicks),
 	TXS("indirect_packets", indirect),
 	TXS("completions", reclaimed),
+	TXS("errors", errors),
+	TXS("ring_faults", ring_faults),
 };
 
 /* per port */

@@ -4,7 +4,8 @@
  * (what -a vfiofd:... and rte_dev_probe() hand the bus). The input is split at the
  * first NUL-free ',' into a name and options, as the EAL splits a devargs string.
  * Besides memory safety, it checks the parsers' promises: a canonical address parses
- * back to itself, error messages are single printable lines, counts stay in bounds.
+ * back to itself, error messages are single printable lines, counts stay in bounds, and
+ * the addr= lookup accepts exactly the strings the options parser accepts.
  */
 
 #include <errno.h>
@@ -68,6 +69,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (unsigned int i = 0; i < o.n_driver_keys; i++)
 		CHECK(strlen(o.driver_keys[i]) > 0 && strlen(o.driver_keys[i]) <= VFIOFD_KEY_MAX);
+	/* the bus's addr= lookup reads the string as the options parser does: what the
+	 * parser takes, the lookup takes; what the lookup refuses, the parser refuses (a
+	 * bad value of a bus key is the parser's business only) */
+	{
+		char v[VFIOFD_VALUE_MAX + 1];
+		int g = vfiofd_options_get(opts != NULL ? opts : s, "addr", v, sizeof(v), NULL, 0);
+
+		CHECK(g == 0 || g == -ENOENT || g == -EINVAL || g == -E2BIG);
+		CHECK(ret != 0 || g == 0 || g == -ENOENT);
+		CHECK(g != -EINVAL || ret != 0);
+		if (g == 0)
+			CHECK(strlen(v) > 0 && strlen(v) < VFIOFD_VALUE_MAX);
+	}
 	free(s);
 	return 0;
 }

@@ -7,7 +7,7 @@
  * A function that is not usable is skipped with a DEBUG line, or with an ERROR that
  * names the device and the fix when the user allow-listed it. The roots can be
  * redirected (host tests): VFIOFD_SYSFS_PCI_DEVICES for /sys/bus/pci/devices,
- * VFIOFD_DEV_ROOT for /dev.
+ * VFIOFD_DEV_ROOT for /dev, except in a process that gained privileges at exec.
  */
 
 #include <dirent.h>
@@ -27,11 +27,27 @@
 /* Long enough for any sane root, short enough that every path built from it fits. */
 #define VFIOFD_ROOT_MAX 256
 
+/*
+ * The roots can be redirected for tests, in every build (the host tests run the
+ * libraries that get installed), but only through secure_getenv(): a process that
+ * gained privileges at exec (setuid, setgid, file capabilities: AT_SECURE) ignores the
+ * variables, so that its caller cannot point the bus at files of its choosing. A
+ * privileged process that really wants them has to be started by someone who already
+ * holds those privileges, without that elevation.
+ */
 static const char *
-root_from_env(const char *var, const char *def)
+root_from_env(const char *var, const char *def, bool *told)
 {
-	const char *v = getenv(var);
+	const char *v = secure_getenv(var);
 
+	if (v == NULL && getenv(var) != NULL) {
+		if (!*told)
+			VFIOFD_LOG(WARNING, "%s ignored: this process runs with privileges it "
+				   "gained at exec (setuid, setgid or file capabilities); using %s",
+				   var, def);
+		*told = true;
+		return def;
+	}
 	if (v == NULL || v[0] == '\0')
 		return def;
 	if (v[0] != '/' || strnlen(v, VFIOFD_ROOT_MAX + 1) > VFIOFD_ROOT_MAX) {
@@ -39,19 +55,26 @@ root_from_env(const char *var, const char *def)
 			   var, VFIOFD_ROOT_MAX);
 		return NULL;
 	}
+	if (!*told)
+		VFIOFD_LOG(INFO, "%s=%s: a test override of %s", var, v, def);
+	*told = true;
 	return v;
 }
 
 const char *
 vfiofd_sysfs_root(void)
 {
-	return root_from_env(VFIOFD_ENV_SYSFS, VFIOFD_SYSFS_PCI_DEVICES);
+	static bool told;
+
+	return root_from_env(VFIOFD_ENV_SYSFS, VFIOFD_SYSFS_PCI_DEVICES, &told);
 }
 
 const char *
 vfiofd_dev_root(void)
 {
-	return root_from_env(VFIOFD_ENV_DEV, VFIOFD_DEV_ROOT);
+	static bool told;
+
+	return root_from_env(VFIOFD_ENV_DEV, VFIOFD_DEV_ROOT, &told);
 }
 
 /* The fix, as commands: bind the device to vfio-pci (unbinding it first if bound). */
