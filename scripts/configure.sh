@@ -21,6 +21,12 @@ if [ -f "$B/build.ninja" ] && [ "$(cat "$B/dpdk-series" 2> /dev/null)" != "$seri
 	log "$B was configured for another DPDK, now $series: configuring afresh"
 	rm -rf "$B"
 fi
+if [ -f "$B/build.ninja" ] && ! cmp -s "$prefix/.stamp" "$B/dpdk-stamp"; then
+	# that DPDK was rebuilt since (other libraries, other options): meson keeps what
+	# pkg-config said of it even across --reconfigure, so start the build afresh
+	log "DPDK $series was rebuilt since $B was configured: configuring afresh"
+	rm -rf "$B"
+fi
 mkdir -p "$B"
 native=$B/dpdk-cache.ini
 # pkg_config_libdir replaces pkg-config's search path: keep the system's after DPDK's,
@@ -40,3 +46,4 @@ else
 		{ cat "$B/setup.log"; die "meson setup failed (DPDK $series)"; }
 fi
 echo "$series" > "$B/dpdk-series"
+cp "$prefix/.stamp" "$B/dpdk-stamp"
