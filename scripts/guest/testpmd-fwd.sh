@@ -12,12 +12,15 @@
 #   igbvf: the two igb VFs (VFIOFD_IGBVF_BDFS; profile sriov), for net_e1000_igb_vf;
 #     the igb switches their traffic internally (none reaches the hub).
 #   igbvf-e1000e: the e1000e and the first igb VF (profile sriov): VF traffic over the hub.
+#   virtio-e1000e: the first virtio-net NIC and the e1000e (every profile; the only pair
+#     for a stock driver in noiommu, which has no igb).
 #   A VF receives only what is addressed to its MAC (the igb PF refuses it unicast
 #   promiscuous mode), so the first burst (tx_first) of the port facing a VF is sent to
 #   the VF's MAC (--eth-peer); io forwarding sends every packet on unchanged, so each
 #   keeps going to the port that received it first.
 #   Except for virtio, each port's device and driver are printed ("FWD <tag> port<N>
-#   dev=<BDF> driver=<name>") and, on bus/pci, checked.
+#   dev=<BDF> driver=<name>") and checked: DPDK's drivers on bus/pci and, through
+#   vfiofd, the same DPDK drivers (net_vfiofd_virtio for a virtio NIC).
 # --path pci: DPDK's own drivers on bus/pci (VFIO group + type1) -- the baseline.
 # --path vfiofd: the vfiofd bus (VFIO cdev + iommufd), its plugin loaded from the build
 #   tree (--build, default $VFIOFD_BUILD), with net_vfiofd_virtio for the virtio NICs; the
@@ -50,8 +53,9 @@ while [ $# -gt 0 ]; do
 	*) die "unknown option $1" ;;
 	esac
 done
-# The pair: BDFs, the drivers DPDK's bus/pci takes them with, extra testpmd options.
-peers=() drivers=()
+# The pair: BDFs, the drivers DPDK's bus/pci takes them with (vdrivers: through vfiofd,
+# where they differ), extra testpmd options.
+peers=() drivers=() vdrivers=()
 case "$nics" in
 virtio)
 	read -r bdf0 bdf1 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
@@ -89,8 +93,18 @@ igbvf-e1000e)
 	# igb sends it out to the hub, and the e1000e (promiscuous) takes it
 	peers=(--eth-peer="0,$mac1")
 	;;
-*) die "unknown --nics '$nics' (virtio, stock, igbvf, igbvf-e1000e)" ;;
+virtio-e1000e)
+	# in PCI order, the order in which both buses make ports
+	read -r bdf0 _ <<< "${VFIOFD_VIRTIO_BDFS:-}"
+	read -r bdf1 _ <<< "${VFIOFD_E1000E_BDFS:-}"
+	[ -n "${bdf0:-}" ] && [ -n "${bdf1:-}" ] ||
+		die "need a virtio-net NIC and an e1000e bound to vfio-pci"
+	drivers=(net_virtio net_e1000_em)
+	vdrivers=(net_vfiofd_virtio net_e1000_em)
+	;;
+*) die "unknown --nics '$nics' (virtio, stock, igbvf, igbvf-e1000e, virtio-e1000e)" ;;
 esac
+[ ${#vdrivers[@]} -gt 0 ] || vdrivers=("${drivers[@]}")
 libdir=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
 export LD_LIBRARY_PATH=$libdir
 case "$path" in
@@ -98,7 +112,7 @@ pci) allow=(-a "$bdf0" -a "$bdf1") ;;
 vfiofd)
 	bus_so=$build/drivers/bus/vfiofd/librte_bus_vfiofd.so
 	plugins=(-d "$bus_so")
-	if [ "$nics" = virtio ]; then
+	if [ "$nics" = virtio ] || [ "$nics" = virtio-e1000e ]; then
 		pmd_so=$build/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so
 		plugins+=(-d "$pmd_so")
 	fi
@@ -174,7 +188,7 @@ grep -E '^EAL|^VFIO|Port [0-9]+:|Link|vfiofd' "$out" | head -n 20 || true
 
 # The ports of "show port summary all" ("<id> <MAC> <name> <driver> <status> <link>"):
 # port N must be the N-th NIC of the pair (the peers and the reconciliation assume it),
-# and on bus/pci each must be taken by DPDK's driver for it.
+# taken by the driver expected on that path.
 if [ "$nics" != virtio ]; then
 	bdfs=("$bdf0" "$bdf1") seen=0
 	# (no process substitution: the guest has no /dev/fd)
@@ -184,8 +198,13 @@ if [ "$nics" != virtio ]; then
 		echo "FWD $tag port$port dev=$name driver=$driver mac=$macaddr"
 		[[ $name == *"${bdfs[port]}"* ]] ||
 			die "testpmd port $port is $name, expected ${bdfs[port]}"
-		[ "$path" != pci ] || [ "$driver" = "${drivers[port]}" ] ||
-			die "bus/pci took $name with $driver, expected ${drivers[port]}"
+		if [ "$path" = pci ]; then
+			[ "$driver" = "${drivers[port]}" ] ||
+				die "bus/pci took $name with $driver, expected ${drivers[port]}"
+		else
+			[ "$driver" = "${vdrivers[port]}" ] ||
+				die "vfiofd gave $name to $driver, expected ${vdrivers[port]}"
+		fi
 		seen=$((seen + 1))
 	done <<< "$summary"
 	[ "$seen" = 2 ] ||

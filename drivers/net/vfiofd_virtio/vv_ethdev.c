@@ -884,7 +884,13 @@ vv_eth_init(struct rte_eth_dev *eth_dev, void *params)
 		ret = -ENOTSUP;
 		goto fail;
 	}
-	if (!vv_offers(hw, VV_F_ACCESS_PLATFORM)) {
+	if (!vv_offers(hw, VV_F_ACCESS_PLATFORM) &&
+	    rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
+		/* no IOMMU: IOVAs are physical addresses, which such a device uses as they are */
+		VV_DEV_LOG(INFO, hw->name, "no VIRTIO_F_ACCESS_PLATFORM (features %s): the "
+			   "device uses physical addresses, which are the IOVAs without an IOMMU",
+			   fbuf);
+	} else if (!vv_offers(hw, VV_F_ACCESS_PLATFORM)) {
 		/* it would DMA to physical addresses, not through the IOMMU we program */
 		VV_DEV_LOG(ERR, hw->name, "the device does not offer VIRTIO_F_ACCESS_PLATFORM "
 			   "(features %s): it bypasses the IOMMU, so the addresses vfiofd gives "
