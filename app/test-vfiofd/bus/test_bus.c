@@ -17,6 +17,7 @@
  *            its request for the fds races the primary's remove (test_bus_mp_race.c)
  *   stock    DPDK's PCI drivers on the bus: the PCI view a driver gets, a failing
  *            driver, refusals (test_bus_stock.c)
+ *   dmafault an e1000e told to DMA from an unmapped IOVA (the test bed must notice)
  *
  * --no-test-driver (before the command) unregisters the test driver, so that the
  * e1000e and the virtio NICs go to DPDK's own PCI drivers ("cycles --driver").
@@ -525,6 +526,7 @@ main(int argc, char **argv)
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
 		{ "hotunplug", cmd_hotunplug }, { "mp", cmd_mp }, { "stock", cmd_stock },
+		{ "dmafault", cmd_dmafault },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -540,6 +542,6 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: %s [--no-test-driver] scan|cycles|hostile|bar|intr|coexist|"
-		"hotunplug|mp|stock [options] [-- EAL arguments]\n", argv[0]);
+		"hotunplug|mp|stock|dmafault [options] [-- EAL arguments]\n", argv[0]);
 	return 2;
 }

@@ -69,6 +69,7 @@ int cmd_coexist(int argc, char **argv);
 int cmd_hotunplug(int argc, char **argv);
 int cmd_mp(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
+int cmd_dmafault(int argc, char **argv);
 
 /* "mp": the secondary process (test_bus_mp.c), and the race against remove of
  * "mp --race" (test_bus_mp_race.c). */

@@ -521,3 +521,67 @@ cmd_intr(int argc, char **argv)
 	rte_eal_cleanup();
 	return tap_done(&t);
 }
+
+/* e1000e transmit registers (82574 datasheet, 10.2.6) */
+#define E1000_TCTL      0x00400
+#define E1000_TCTL_EN   (1u << 1)
+#define E1000_TDBAL     0x03800
+#define E1000_TDBAH     0x03804
+#define E1000_TDLEN     0x03808
+#define E1000_TDH       0x03810
+#define E1000_TDT       0x03818
+/* An IOVA far from anything DPDK or the bus maps (DPDK's memory starts at 4 GiB). */
+#define UNMAPPED_IOVA   UINT64_C(0x5a5a00000000)
+
+/*
+ * "dmafault --dev E1000E": make the e1000e fetch a transmit descriptor from an IOVA
+ * that nothing maps, so that the IOMMU refuses the DMA and the guest's kernel logs the
+ * fault. The test bed must then fail the command although the program itself reports
+ * success: the proof, in every run of the suite, that a DMA fault cannot go unnoticed
+ * (testbed_iommu_fault_detected).
+ */
+int
+cmd_dmafault(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *bdf = NULL;
+	int opt_argc, eal_argc, c, ret;
+	struct rte_vfiofd_device *dev;
+	struct tap t = { 0 };
+	char **eal_argv, devargs[64];
+
+	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
+	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': bdf = optarg; break;
+		default: return 2;
+		}
+	}
+	if (bdf == NULL)
+		return 2;
+	ret = test_eal_init(eal_argc, eal_argv);
+	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))
+		return tap_done(&t);
+	snprintf(devargs, sizeof(devargs), "vfiofd:%s", bdf);
+	ret = attach(devargs);
+	dev = vfiofd_dev(bdf);
+	if (!tap_check(&t, ret == 0 && dev != NULL && dev->id.device_id == 0x10d3,
+		       "%s probed, an e1000e (%d)", bdf, ret))
+		return tap_done(&t);
+	va_write32(dev, 0, E1000_TDBAL, (uint32_t)UNMAPPED_IOVA);
+	va_write32(dev, 0, E1000_TDBAH, (uint32_t)(UNMAPPED_IOVA >> 32));
+	va_write32(dev, 0, E1000_TDLEN, 4096);
+	va_write32(dev, 0, E1000_TDH, 0);
+	va_write32(dev, 0, E1000_TDT, 0);
+	va_write32(dev, 0, E1000_TCTL, E1000_TCTL_EN);
+	va_write32(dev, 0, E1000_TDT, 8);
+	rte_delay_ms(500);
+	tap_diag("%s: told to fetch 8 transmit descriptors at unmapped IOVA 0x%" PRIx64, bdf,
+		 UNMAPPED_IOVA);
+	tap_check(&t, detach(bdf) == 0, "%s removed", bdf);
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
