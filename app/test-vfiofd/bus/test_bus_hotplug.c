@@ -20,12 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
+#include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 
 #include "test_bus.h"
 #include "vfiofd_devargs.h"
@@ -35,6 +38,48 @@ res_equal(const struct res *a, const struct res *b)
 {
 	return a->fds == b->fds && a->maps == b->maps && a->vmpin_kb == b->vmpin_kb &&
 	       a->vfio_fds == b->vfio_fds && a->devargs == b->devargs;
+}
+
+/*
+ * A DPDK PCI driver's port on the vfiofd bus, reached the ways an application reaches
+ * one: device iteration on the bus and through ethdev's class filter, and
+ * rte_dev_dma_map() of external memory on its device.
+ */
+static bool
+check_port_reach(struct tap *t, const char *bdf, uint16_t port)
+{
+	struct rte_vfiofd_device *dev = vfiofd_dev(bdf);
+	struct rte_dev_iterator it;
+	char filter[96];
+	uint16_t found = RTE_MAX_ETHPORTS;
+	size_t len = 2u << 20;
+	void *mem;
+	int ret;
+
+	snprintf(filter, sizeof(filter), "bus=vfiofd,addr=%s", bdf);
+	ret = rte_dev_iterator_init(&it, filter);
+	tap_check(t, ret == 0 && rte_dev_iterator_next(&it) == &dev->device,
+		  "'%s' iterates to the device", filter);
+	snprintf(filter, sizeof(filter), "bus=vfiofd,addr=%s/class=eth", bdf);
+	RTE_ETH_FOREACH_MATCHING_DEV(found, filter, &it)
+		break;
+	rte_eth_iterator_cleanup(&it);
+	tap_check(t, found == port, "'%s' finds port %u (%u)", filter, port, found);
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!tap_check(t, mem != MAP_FAILED, "2 MiB of external memory"))
+		return false;
+	ret = rte_extmem_register(mem, len, NULL, 0, 4096);
+	if (ret == 0)
+		ret = rte_dev_dma_map(&dev->device, mem, (uintptr_t)mem, len);
+	tap_check(t, ret == 0, "rte_dev_dma_map() of external memory on the device (%d)",
+		  ret == 0 ? 0 : -rte_errno);
+	if (ret == 0)
+		tap_check(t, rte_dev_dma_unmap(&dev->device, mem, (uintptr_t)mem, len) == 0,
+			  "and rte_dev_dma_unmap()");
+	rte_extmem_unregister(mem, len);
+	munmap(mem, len);
+	return true;
 }
 
 /* A port of DPDK's PCI driver on @bdf: configured, started, stopped; false on failure. */
@@ -55,6 +100,8 @@ run_port(struct tap *t, const char *bdf, const char *driver, unsigned int i,
 		       info.device == &vfiofd_dev(bdf)->device,
 		       "cycle %u: port %u is %s's, on the vfiofd device", i, port,
 		       ret == 0 ? info.driver_name : "?"))
+		return false;
+	if (i == 0 && !check_port_reach(t, bdf, port))
 		return false;
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret == 0)
@@ -183,6 +230,16 @@ cmd_cycles(int argc, char **argv)
 		if (i == 1) {
 			res_get(&base);
 			res_diag("after 2 cycles (baseline)", &base);
+		} else if (i > 1) {
+			/* back to the baseline after every cycle, not only the last */
+			struct res r;
+
+			res_get(&r);
+			if (!tap_check(&t, res_equal(&r, &base), "cycle %u: fds, mappings, pinned "
+				       "memory and devargs back to the baseline", i)) {
+				res_diag("after this cycle", &r);
+				break;
+			}
 		}
 	}
 	tap_check(&t, i == count, "%u probe/remove cycles of %s", i, bdf);

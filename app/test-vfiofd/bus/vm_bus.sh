@@ -292,9 +292,15 @@ stock_pmd_probe_remove_cycles)
 		-- "${EAL[@]}" --no-pci -a vfiofd:
 	;;
 stock_pmd_refused)
+	need_igb
 	# what a DPDK PCI driver sees, a failing one, a mistyped bus key, net_virtio refused
 	run "$T" --no-test-driver stock --dev="$E1" --virtio="$V1" \
 		-- "${EAL[@]}" --no-pci -a vfiofd:
+	# allow-listed: the e1000e to net_e1000_em through vfiofd (telemetry says so), the
+	# igb to net_e1000_igb on bus/pci
+	run "$T" --no-test-driver scan --expect-probed="$E1" --expect-pci-probed="$I1" \
+		--expect-log="$E1: probing with DPDK's PCI driver net_e1000_em" --telemetry \
+		-- "${EAL[@]}" -a "vfiofd:$E1" -a "$I1"
 	# the claim rule: without -a vfiofd:, no device goes to a DPDK PCI driver through
 	# vfiofd (no vfiofd driver matches these NICs here): bus/pci drives them all
 	run "$T" --no-test-driver scan --expect-probed=none --expect-pci-probed="$V1,$V2,$E1" \
