@@ -87,6 +87,7 @@ static struct {
 	unsigned int cap_areas;
 	struct rte_iova_cache *cache;
 	bool event_cb;
+	bool validator;     /* the RLIMIT_MEMLOCK allocation validator is registered */
 	bool match_allocations; /* the EAL frees memory exactly as it allocated it */
 	int map_file;       /* IOMMU_IOAS_MAP_FILE: 1 works, 0 unknown, -1 not supported */
 	uint64_t map_file_calls;
@@ -506,6 +507,49 @@ memlock_check(uint64_t bytes, uint32_t ioas_id)
 	return -ENOMEM;
 }
 
+/*
+ * Run-time allocations: every byte of DPDK memory gets pinned for DMA, so an allocation
+ * that RLIMIT_MEMLOCK cannot hold is refused before it happens (an EAL allocation
+ * validator, called when a socket's memory would grow past the limit), with the
+ * figures, rather than made and left unusable for devices (a map that fails in the
+ * memory event callback cannot undo the allocation). Per socket, the limit is the
+ * process's: a lower bound of what the kernel checks.
+ */
+static int
+memlock_validator(int socket_id, size_t cur_limit, size_t new_len)
+{
+	RTE_SET_USED(socket_id);
+	MEM_LOG(ERR, "RLIMIT_MEMLOCK is %zu KiB but DMA needs %zu KiB of DPDK memory pinned: "
+		"allocation refused; raise it (ulimit -l, systemd LimitMEMLOCK=) or grant "
+		"CAP_IPC_LOCK", cur_limit / 1024, new_len / 1024);
+	return -1;
+}
+
+/* Registered when RLIMIT_MEMLOCK binds this process; false otherwise. */
+static bool
+memlock_validator_register(void)
+{
+	struct rlimit rl;
+	bool any = false;
+
+	if (has_cap_ipc_lock() || getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	for (unsigned int i = 0; i < rte_socket_count(); i++)
+		if (rte_mem_alloc_validator_register(MEM_EVENT_CB_NAME, memlock_validator,
+						     rte_socket_id_by_idx(i),
+						     (size_t)rl.rlim_cur) == 0)
+			any = true;
+	return any;
+}
+
+static void
+memlock_validator_unregister(void)
+{
+	for (unsigned int i = 0; i < rte_socket_count(); i++)
+		rte_mem_alloc_validator_unregister(MEM_EVENT_CB_NAME, rte_socket_id_by_idx(i));
+}
+
 /* ---- populating an IOAS ---- */
 
 static struct ioas *
@@ -888,6 +932,7 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	}
 	/* ENOTSUP: --legacy-mem, where memory never changes after start-up. */
 	mem.event_cb = ret == 0;
+	mem.validator = mem.event_cb && !mem.secondary && memlock_validator_register();
 	mem.match_allocations = conf->match_allocations || eal_matches_allocations();
 	mem.refcnt = 1;
 	ret = 0;
@@ -907,18 +952,22 @@ out:
 void
 rte_iommufd_mem_fini(void)
 {
-	bool unregister = false;
+	bool unregister = false, validator = false;
 
 	pthread_mutex_lock(&mem.lock);
 	if (mem.refcnt > 0 && --mem.refcnt == 0) {
 		unregister = mem.event_cb;
 		mem.event_cb = false;
+		validator = mem.validator;
+		mem.validator = false;
 		teardown();
 	}
 	pthread_mutex_unlock(&mem.lock);
 	/* Outside mem.lock: unregistering waits for running callbacks, which take it. */
 	if (unregister)
 		rte_mem_event_callback_unregister(MEM_EVENT_CB_NAME, NULL);
+	if (validator)
+		memlock_validator_unregister();
 }
 
 enum rte_iommufd_mem_mode

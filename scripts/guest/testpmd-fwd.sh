@@ -32,12 +32,17 @@
 # --min-packets N: fail unless every port received and sent at least N packets; stop
 #   as soon as they have (--seconds is then the limit).
 # --tag NAME: the name printed in the FWD lines instead of the path.
+# --runas UID:HUGEDIR: run testpmd as user UID (and group UID) with no capabilities and
+#   no new privileges, on hugetlbfs mount HUGEDIR; the caller grants what it needs (see
+#   app/test-vfiofd/bus/vm_unprivileged.sh). Its EAL runtime directory is
+#   /run/user/UID.
 # Output lines for the host: "FWD <path> port<N> rx=<pkts> tx=<pkts> rx_missed=<n> tx_dropped=<n>"
 # and "FWD <path> mpps=<both ports, per second>".
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_BUILD min_packets=0 tag=
+runas=
 nics=virtio
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -50,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--build) build=$2; shift 2 ;;
 	--min-packets) min_packets=$2; shift 2 ;;
 	--tag) tag=$2; shift 2 ;;
+	--runas) runas=$2; shift 2 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -138,6 +144,13 @@ multi_flow=()
 
 out=/tmp/testpmd-$tag.log
 : > "$out"
+wrap=() user_eal=()
+if [ -n "$runas" ]; then
+	uid=${runas%%:*}
+	wrap=(env XDG_RUNTIME_DIR="/run/user/$uid" setpriv --reuid="$uid" --regid="$uid"
+		--clear-groups --inh-caps=-all --no-new-privs)
+	user_eal=(--huge-dir "${runas#*:}")
+fi
 # The lowest RX and TX packet counts over both ports in the newest "show port stats"
 # output of the log (0 until both ports have been shown).
 low_count() {
@@ -179,8 +192,9 @@ low_count() {
 	echo "stop"
 	sleep 1
 	echo "quit"
-} | timeout -k 5 $((seconds + 60)) stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
-	--file-prefix "fwd-$tag" --log-level=lib.eal:notice "${allow[@]}" -- -i \
+} | timeout -k 5 $((seconds + 60)) "${wrap[@]}" stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" \
+	-l 0-1 -n 1 --file-prefix "fwd-$tag" --log-level=lib.eal:notice "${user_eal[@]}" \
+	"${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
 	"${multi_flow[@]}" "${peers[@]}" \
 	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }

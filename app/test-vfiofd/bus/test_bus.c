@@ -13,6 +13,7 @@
  *   intr     real interrupts (e1000e): MSI-X (+ a queue vector), MSI, INTx
  *   coexist  the one-bus-per-device rule against DPDK's bus/pci
  *   hotunplug  kernel-initiated hot-unplug (QMP device_del from a host hook)
+ *   sigbus     a faulting BAR load taken by the bus's SIGBUS handler
  *   mp       a secondary process drives a device on the primary's fds; with --race,
  *            its request for the fds races the primary's remove (test_bus_mp_race.c)
  *   stock    DPDK's PCI drivers on the bus: the PCI view a driver gets, a failing
@@ -530,7 +531,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
-		{ "hotunplug", cmd_hotunplug }, { "mp", cmd_mp }, { "stock", cmd_stock },
+		{ "hotunplug", cmd_hotunplug }, { "sigbus", cmd_sigbus }, { "mp", cmd_mp }, { "stock", cmd_stock },
 		{ "dmafault", cmd_dmafault },
 	};
 
@@ -547,6 +548,6 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: %s [--no-test-driver] scan|cycles|hostile|bar|intr|coexist|"
-		"hotunplug|mp|stock|dmafault [options] [-- EAL arguments]\n", argv[0]);
+		"hotunplug|sigbus|mp|stock|dmafault [options] [-- EAL arguments]\n", argv[0]);
 	return 2;
 }

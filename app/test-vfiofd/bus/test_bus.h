@@ -67,6 +67,7 @@ int cmd_bar(int argc, char **argv);
 int cmd_intr(int argc, char **argv);
 int cmd_coexist(int argc, char **argv);
 int cmd_hotunplug(int argc, char **argv);
+int cmd_sigbus(int argc, char **argv);
 int cmd_mp(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_dmafault(int argc, char **argv);

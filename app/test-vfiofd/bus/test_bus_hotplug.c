@@ -50,21 +50,35 @@ check_port_reach(struct tap *t, const char *bdf, uint16_t port)
 {
 	struct rte_vfiofd_device *dev = vfiofd_dev(bdf);
 	struct rte_dev_iterator it;
+	struct rte_ether_addr mac;
+	char macs[RTE_ETHER_ADDR_FMT_SIZE];
 	char filter[96];
 	uint16_t found = RTE_MAX_ETHPORTS;
 	size_t len = 2u << 20;
 	void *mem;
 	int ret;
 
+	/* rte_dev_iterator_init() returns -rte_errno, whatever set it before */
+	rte_errno = 0;
 	snprintf(filter, sizeof(filter), "bus=vfiofd,addr=%s", bdf);
 	ret = rte_dev_iterator_init(&it, filter);
 	tap_check(t, ret == 0 && rte_dev_iterator_next(&it) == &dev->device,
-		  "'%s' iterates to the device", filter);
+		  "'%s' iterates to the device (%d)", filter, ret);
+	/* the EAL's iterator over both layers: the bus's, then ethdev's class */
+	rte_errno = 0;
 	snprintf(filter, sizeof(filter), "bus=vfiofd,addr=%s/class=eth", bdf);
+	ret = rte_dev_iterator_init(&it, filter);
+	tap_check(t, ret == 0 && rte_dev_iterator_next(&it) == &dev->device,
+		  "'%s' iterates to the device (%d)", filter, ret);
+	/* ethdev's class filter (ethdev converts only pci/vdev bus layers of the legacy
+	 * syntax, whatever the bus: a class filter is what works for every bus) */
+	ret = rte_eth_macaddr_get(port, &mac);
+	rte_ether_format_addr(macs, sizeof(macs), &mac);
+	snprintf(filter, sizeof(filter), "class=eth,mac=%s", macs);
 	RTE_ETH_FOREACH_MATCHING_DEV(found, filter, &it)
 		break;
 	rte_eth_iterator_cleanup(&it);
-	tap_check(t, found == port, "'%s' finds port %u (%u)", filter, port, found);
+	tap_check(t, ret == 0 && found == port, "'%s' finds port %u (%u)", filter, port, found);
 
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!tap_check(t, mem != MAP_FAILED, "2 MiB of external memory"))

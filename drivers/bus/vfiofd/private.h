@@ -143,6 +143,11 @@ struct vfiofd_device {
 	bool intr_enabled;
 	struct rte_intr_handle *req_handle; /* request notifier, NULL */
 	uint64_t req_count;             /* requests received (hot-unplug) */
+	/*
+	 * The device was taken away under its driver (vfiofd_dev_revoke()): the BARs are
+	 * anonymous memory and devfd is /dev/null. Teardown skips the device ioctls.
+	 */
+	bool revoked;
 	unsigned int req_events;        /* request notifications handled since probe */
 };
 
@@ -208,6 +213,8 @@ const char *vfiofd_claim_str(enum vfiofd_claim_state s);
 void vfiofd_dev_init_state(struct vfiofd_device *d);
 int vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags);
 void vfiofd_dev_close(struct vfiofd_device *d);
+/* The kernel takes the device back under a running driver: see vfiofd_device.c. */
+int vfiofd_dev_revoke(struct vfiofd_device *d);
 
 /* vfiofd_mp.c */
 void vfiofd_mp_init(void);
@@ -226,6 +233,8 @@ void vfiofd_pci_view_clear(struct vfiofd_device *d);
 /* vfiofd_regions.c */
 int vfiofd_regions_setup(struct vfiofd_device *d);
 void vfiofd_regions_teardown(struct vfiofd_device *d);
+/* BARs to anonymous memory at the same addresses (async-signal-safe); 0 or -errno. */
+int vfiofd_regions_revoke(struct vfiofd_device *d);
 int vfiofd_config_update16(struct vfiofd_device *d, uint64_t off, uint16_t set,
 			   uint16_t clear);
 

@@ -37,12 +37,13 @@ static_assert(offsetof(struct vfiofd_device, pci_regions) ==
 pthread_mutex_t vfiofd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * Serialises device removal (unplug, cleanup) with the removal the bus starts itself
- * on a hot-unplug request (vfiofd_intr.c), which runs on the interrupt thread: only
- * one of them may call the driver's remove() and free the device. The request
- * handler only ever try-locks it (the other path may be waiting for the handler to
- * return, in rte_intr_callback_unregister_sync()), and its own rte_dev_remove()
- * re-enters vfiofd_unplug() with the lock held: hence the per-thread flag.
+ * Serialises device removal (unplug, cleanup) with the revocation the bus does itself
+ * on a repeated hot-unplug request (vfiofd_intr.c), which runs on the interrupt
+ * thread: a device is never revoked while it is being freed. The request handler only
+ * ever try-locks it (the other path may be waiting for the handler to return, in
+ * rte_intr_callback_unregister_sync()); a removal an application starts from inside
+ * its event callback re-enters vfiofd_unplug() on that thread: hence the per-thread
+ * flag.
  */
 static pthread_mutex_t vfiofd_remove_lock = PTHREAD_MUTEX_INITIALIZER;
 static RTE_DEFINE_PER_LCORE(bool, remove_lock_held);
@@ -392,14 +393,44 @@ out:
 }
 
 /*
- * The EAL's hot-unplug hook (its SIGBUS path, rte_dev_hotplug_handle_enable()): as
- * bus/pci does for VFIO, tell the application, which detaches the port.
+ * The EAL's hot-unplug hook (reached through vfiofd_sigbus_handler()): as bus/pci
+ * does for VFIO, tell the application, which detaches the port.
  */
 static int
 vfiofd_hot_unplug_handler(struct rte_device *dev)
 {
 	rte_dev_event_callback_process(dev->name, RTE_DEV_EVENT_REMOVE);
 	return 0;
+}
+
+/*
+ * The EAL's SIGBUS handler (installed by rte_dev_hotplug_handle_enable()) asks each
+ * bus whether the faulting address is one of its devices. vfio-pci raises SIGBUS on a
+ * BAR access while the device's memory is disabled or the device is going away: the
+ * BARs of that device become anonymous memory filled with ones (the faulting load reads
+ * all ones when it restarts) and the application is told, as bus/pci does. 1: not
+ * ours.
+ */
+static int
+vfiofd_sigbus_handler(const void *failure_addr)
+{
+	struct rte_vfiofd_device *dev;
+
+	TAILQ_FOREACH(dev, &vfiofd_bus.device_list, next) {
+		struct vfiofd_device *d = VFIOFD_DEV(dev);
+
+		for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++) {
+			const char *a = dev->regions[bar].addr;
+
+			if (a == NULL || (const char *)failure_addr < a ||
+			    (const char *)failure_addr >= a + d->regions[bar].map_len)
+				continue;
+			if (vfiofd_regions_revoke(d) < 0)
+				return -1;
+			return vfiofd_hot_unplug_handler(&dev->device);
+		}
+	}
+	return 1;
 }
 
 /* rte_dev_dma_map(): the memory library maps for every IOAS, i.e. every device. */
@@ -511,6 +542,7 @@ struct vfiofd_bus vfiofd_bus = {
 		.dma_unmap = vfiofd_dma_unmap,
 		.get_iommu_class = vfiofd_get_iommu_class,
 		.hot_unplug_handler = vfiofd_hot_unplug_handler,
+		.sigbus_handler = vfiofd_sigbus_handler,
 		.dev_iterate = vfiofd_dev_iterate,
 		.cleanup = vfiofd_cleanup,
 	},

@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -354,14 +355,14 @@ vfiofd_dev_close(struct vfiofd_device *d)
 
 	vfiofd_req_teardown(d);
 	vfiofd_intr_teardown(d);
-	if (d->devfd >= 0 && d->cfg_info != NULL && !d->secondary)
+	if (d->devfd >= 0 && d->cfg_info != NULL && !d->secondary && !d->revoked)
 		/* stop DMA before the device leaves its address space (a secondary leaves
 		 * the device to the primary, which keeps it running) */
 		vfiofd_config_update16(d, PCI_COMMAND, 0, PCI_COMMAND_MASTER);
 	vfiofd_regions_teardown(d);
 	/* the reset at remove is vfio-pci's, at the close below (see vfiofd_dev_open()) */
 	d->do_reset = false;
-	if (d->attached) {
+	if (d->attached && !d->revoked) {
 		ret = vfio_cdev_detach_pt(d->devfd);
 		if (ret < 0)
 			VFIOFD_DEV_LOG(WARNING, d, "VFIO_DEVICE_DETACH_IOMMUFD_PT failed: %s",
@@ -390,9 +391,55 @@ vfiofd_dev_close(struct vfiofd_device *d)
 	}
 	d->devid = 0;
 	d->secondary = false;
+	d->revoked = false;
 	memset(&d->info, 0, sizeof(d->info));
 	if (d->mem_ref) {
 		rte_iommufd_mem_fini();
 		d->mem_ref = false;
 	}
+}
+
+/*
+ * The kernel takes the device back while its driver still has it (a hot-unplug the
+ * application did not act on): release the device without touching what the driver
+ * owns. Its queues, interrupt handle and port stay until the application removes the
+ * device, and lcores may still be polling it, so nothing is freed or unmapped here:
+ *
+ * - the BARs become anonymous memory at the same addresses (vfiofd_regions_revoke());
+ * - the device fd is replaced, under the same number, by /dev/null (dup3() swaps the
+ *   file in one step): the device file is released (vfio-pci detaches it from the IOAS
+ *   and stops its interrupts), while whoever still holds the number (the interrupt
+ *   handle's dev_fd, through which DPDK's PCI accessors pread() config space) gets EOF
+ *   or ENOTTY, never another file that reused the number.
+ *
+ * The kernel then completes the removal. Teardown later skips the device ioctls.
+ * Called under the remove lock. Secondary processes hold their own copies of the fd
+ * and must exit (or remove the device) for the release to complete.
+ */
+int
+vfiofd_dev_revoke(struct vfiofd_device *d)
+{
+	int nullfd, ret;
+
+	if (d->revoked || d->devfd < 0)
+		return 0;
+	ret = vfiofd_regions_revoke(d);
+	if (ret < 0) {
+		VFIOFD_DEV_LOG(ERR, d, "cannot put anonymous memory in place of its BARs: %s",
+			       strerror(-ret));
+		return ret;
+	}
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0 || dup3(nullfd, d->devfd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		VFIOFD_DEV_LOG(ERR, d, "cannot release its device fd: %s", strerror(-ret));
+		if (nullfd >= 0)
+			close(nullfd);
+		return ret;
+	}
+	close(nullfd);
+	d->revoked = true;
+	d->attached = false;
+	d->intr_enabled = false;
+	return 0;
 }

@@ -151,7 +151,7 @@ vfiofd_intr_teardown(struct vfiofd_device *d)
 	struct rte_intr_handle *h = d->pub.intr_handle;
 
 	/* triggers off first, whoever enabled them (us or rte_intr_enable()) */
-	if (d->intr_index < VFIO_PCI_NUM_IRQS && d->devfd >= 0)
+	if (d->intr_index < VFIO_PCI_NUM_IRQS && d->devfd >= 0 && !d->revoked)
 		vfio_device_set_irqs_disable(d->devfd, d->intr_index);
 	if (h != NULL) {
 		/* queue eventfds a driver left behind */
@@ -183,6 +183,8 @@ rte_vfiofd_intr_enable(struct rte_vfiofd_device *dev)
 	d = VFIOFD_DEV(dev);
 	if (d->devfd < 0 || d->intr_index >= VFIO_PCI_NUM_IRQS)
 		return -ENOTSUP;
+	if (d->revoked)
+		return -ENODEV;
 	nb_efd = rte_intr_nb_efd_get(dev->intr_handle);
 	count = 1;
 	fds[0] = d->intr_efd;
@@ -226,6 +228,11 @@ rte_vfiofd_intr_disable(struct rte_vfiofd_device *dev)
 	d = VFIOFD_DEV(dev);
 	if (d->devfd < 0 || d->intr_index >= VFIO_PCI_NUM_IRQS)
 		return -ENOTSUP;
+	if (d->revoked) {
+		/* the kernel stopped them when it took the device back */
+		d->intr_enabled = false;
+		return 0;
+	}
 	ret = vfio_device_set_irqs_disable(d->devfd, d->intr_index);
 	/* vfio-pci answers EINVAL when no trigger is set (e.g. rte_intr_disable() ran
 	 * first): the interrupts are off, which is what was asked */
@@ -250,7 +257,7 @@ rte_vfiofd_intr_ack(struct rte_vfiofd_device *dev)
 	d = VFIOFD_DEV(dev);
 	if (d->devfd < 0 || d->intr_index >= VFIO_PCI_NUM_IRQS)
 		return -ENOTSUP;
-	if (d->intr_index != VFIO_PCI_INTX_IRQ_INDEX)
+	if (d->intr_index != VFIO_PCI_INTX_IRQ_INDEX || d->revoked)
 		return 0;
 	return vfio_device_irq_unmask(d->devfd, VFIO_PCI_INTX_IRQ_INDEX, 0);
 }
@@ -266,12 +273,10 @@ rte_vfiofd_intr_ack(struct rte_vfiofd_device *dev)
  * stops and detaches the port from an alarm). Removing it under a running PMD would
  * unmap BARs its lcores still poll. Unlike bus/pci, a request nobody handles does not
  * block the kernel until the process exits: vfio-pci repeats the request every 10 s
- * while the device stays open, and at a repeated request the bus removes the device
- * itself (rte_dev_remove(): the driver's remove(), then everything the bus holds), so
- * the process keeps running without it.
- *
- * rte_dev_remove() from here ends in vfiofd_req_teardown() on this very callback
- * (deferred unregistration), and frees @arg: nothing may touch it afterwards.
+ * while the device stays open, and at a repeated request the bus revokes the device
+ * (vfiofd_dev_revoke()): the kernel gets it back, while the driver keeps its port,
+ * queues and (now anonymous) BARs, so lcores that still poll it read all ones instead
+ * of freed memory. The application removes the port when it sees fit.
  */
 static void
 req_handler(void *arg)
@@ -297,19 +302,21 @@ req_handler(void *arg)
 	 * is not this one, the kernel asks again in 10 s */
 	if (!vfiofd_remove_trylock())
 		return;
-	if (d->pub.driver == NULL) {
+	if (!rte_dev_is_probed(&d->pub.device) || d->revoked) {
 		vfiofd_remove_unlock();
 		return;
 	}
-	VFIOFD_DEV_LOG(NOTICE, d, "the kernel asks again (request %" PRIu64 ") and no one "
-		       "released the device: the bus removes it", d->req_count);
-	ret = rte_dev_remove(&d->pub.device);
+	VFIOFD_DEV_LOG(NOTICE, d, "the kernel asks again (request %" PRIu64 ") and the "
+		       "application did not release the device: the bus revokes it (its BARs "
+		       "now read as all ones, its fd is released); the port stays until the "
+		       "application removes it", d->req_count);
+	ret = vfiofd_dev_revoke(d);
 	vfiofd_remove_unlock();
 	if (ret < 0)
-		VFIOFD_LOG(ERR, "%s: cannot remove the device the kernel asks back: %s", name,
+		VFIOFD_LOG(ERR, "%s: cannot revoke the device the kernel asks back: %s", name,
 			   strerror(-ret));
 	else
-		VFIOFD_LOG(NOTICE, "%s: removed at the kernel's request", name);
+		VFIOFD_LOG(NOTICE, "%s: released to the kernel", name);
 }
 
 /* After a deferred unregister (teardown from inside req_handler): close the eventfd. */
@@ -381,7 +388,7 @@ vfiofd_req_teardown(struct vfiofd_device *d)
 
 	if (h == NULL)
 		return;
-	if (d->devfd >= 0)
+	if (d->devfd >= 0 && !d->revoked)
 		vfio_device_set_irqs_disable(d->devfd, VFIO_PCI_REQ_IRQ_INDEX);
 	if (rte_thread_is_intr()) {
 		/* on the interrupt thread nothing of ours runs concurrently; but if we are

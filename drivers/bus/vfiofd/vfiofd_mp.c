@@ -73,7 +73,7 @@ mp_primary(const struct rte_mp_msg *msg, const void *peer)
 	rte_strscpy(rep->name, name, sizeof(rep->name));
 	pthread_mutex_lock(&vfiofd_lock);
 	d = vfiofd_find_by_name(name);
-	if (d == NULL || d->devfd < 0 || d->pub.driver == NULL) {
+	if (d == NULL || d->devfd < 0 || d->pub.driver == NULL || d->revoked) {
 		rep->result = -ENODEV;
 	} else if (d->noiommu) {
 		/* IOVA = PA: the secondary has no way to know the primary's view */

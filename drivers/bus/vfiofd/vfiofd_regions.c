@@ -232,6 +232,35 @@ vfiofd_regions_setup(struct vfiofd_device *d)
 	return 0;
 }
 
+/*
+ * Put anonymous memory where the BARs are mapped, at the same addresses and sizes
+ * (MAP_FIXED swaps each mapping in one step: an lcore polling a register sees either
+ * the device or the replacement, never a hole), and fill it with ones: a PCIe read of
+ * a device that is gone returns all ones, which is what drivers that check for a
+ * removed device look for. A PMD's stores land in that memory. The mappings no
+ * longer hold the device file, so the kernel can complete its removal once the fd
+ * closes. The cost is memory the size of the mapped BARs, from then on. Only system
+ * calls and memset(): it runs in the SIGBUS handler too.
+ */
+int
+vfiofd_regions_revoke(struct vfiofd_device *d)
+{
+	int ret = 0;
+
+	for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++) {
+		void *addr = d->pub.regions[bar].addr;
+
+		if (addr == NULL || d->regions[bar].map_len == 0)
+			continue;
+		if (mmap(addr, d->regions[bar].map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			ret = -errno;
+		else
+			memset(addr, 0xff, d->regions[bar].map_len);
+	}
+	return ret;
+}
+
 void
 vfiofd_regions_teardown(struct vfiofd_device *d)
 {

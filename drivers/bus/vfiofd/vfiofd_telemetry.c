@@ -117,6 +117,7 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 		rte_tel_data_add_dict_int(t, "intr_enabled", d->intr_enabled);
 		rte_tel_data_add_dict_int(t, "req_notifier", d->req_handle != NULL);
 		vfiofd_tel_add_uint(t, "req_count", d->req_count);
+		rte_tel_data_add_dict_int(t, "revoked", d->revoked);
 		if (d->has_msix) {
 			vfiofd_tel_add_uint(t, "msix_bar", d->msix.table_bar);
 			vfiofd_tel_add_uint(t, "msix_table_offset", d->msix.table_off);

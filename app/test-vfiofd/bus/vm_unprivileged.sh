@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# unprivileged_testpmd (inside the test bed): testpmd over vfiofd as a user that is not
+# root and has no capabilities, given exactly what the bus guide lists
+# (doc/guides/bus_vfiofd.rst, "Running without root"):
+#   - its two NICs' VFIO device cdevs and /dev/iommu (owner, mode 0600),
+#   - a hugetlbfs mount of its own,
+#   - an RLIMIT_MEMLOCK that covers what it pins,
+#   - a runtime directory (XDG_RUNTIME_DIR) of its own.
+# It must forward (testpmd-fwd.sh's reconciliation, at least 100,000 packets per port);
+# a user without the grants must be refused with the bus's line naming the device and
+# the cause; the granted user with too low an RLIMIT_MEMLOCK must be told how much
+# is needed. Runs as root (it grants); testpmd itself never does.
+set -u
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$top/scripts/lib.sh"
+export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
+read -r V1 V2 _ <<< "$VFIOFD_VIRTIO_BDFS"
+GRANTED=4242 OTHER=4343
+fail=0
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; fail=1; }
+
+cdev_of() { ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null | head -n 1; }
+C1=/dev/vfio/devices/$(cdev_of "$V1") C2=/dev/vfio/devices/$(cdev_of "$V2")
+[ -c "$C1" ] && [ -c "$C2" ] || { echo "not ok - no VFIO cdevs for $V1 $V2"; exit 1; }
+
+# the grants, undone at exit (later commands of this boot expect the nodes as they were)
+declare -A was
+for n in "$C1" "$C2" /dev/iommu; do was[$n]=$(stat -c '%u:%g %a' "$n"); done
+restore() {
+	for n in "$C1" "$C2" /dev/iommu; do
+		chown "${was[$n]% *}" "$n"
+		chmod "${was[$n]#* }" "$n"
+	done
+	for u in $GRANTED $OTHER; do
+		umount "/run/huge-$u" 2>/dev/null
+		rm -rf "/run/huge-$u" "/run/user/$u"
+	done
+}
+trap restore EXIT
+for u in $GRANTED $OTHER; do
+	mkdir -p "/run/huge-$u" "/run/user/$u"
+	mount -t hugetlbfs -o "uid=$u,gid=$u,mode=0700,pagesize=2M" nodev "/run/huge-$u"
+	chown "$u:$u" "/run/user/$u"
+	chmod 0700 "/run/user/$u"
+done
+chown "$GRANTED:$GRANTED" "$C1" "$C2" /dev/iommu
+chmod 0600 "$C1" "$C2" /dev/iommu
+echo "# granted to uid $GRANTED: $C1 ($V1), $C2 ($V2), /dev/iommu, /run/huge-$GRANTED"
+
+as_user() { # uid, command...
+	local u=$1
+	shift
+	env XDG_RUNTIME_DIR="/run/user/$u" setpriv --reuid="$u" --regid="$u" --clear-groups \
+		--inh-caps=-all --no-new-privs "$@"
+}
+# the user can reach the programs: the tree and DPDK must be world-readable
+if as_user $GRANTED test -x "$DPDK_PREFIX/bin/dpdk-testpmd" -a \
+	-r "$VFIOFD_BUILD/drivers/bus/vfiofd/librte_bus_vfiofd.so"; then
+	ok "uid $GRANTED can run testpmd and read the plugins"
+else
+	echo "not ok - uid $GRANTED cannot reach $DPDK_PREFIX/bin/dpdk-testpmd or the build" \
+		"tree $VFIOFD_BUILD (this test needs them world-readable: umask 022)"
+	exit 1
+fi
+caps=$(as_user $GRANTED grep -E '^Cap(Eff|Prm):' /proc/self/status | awk '{print $2}' | sort -u)
+[ "$caps" = 0000000000000000 ] && ok "as uid $GRANTED the process has no capabilities" ||
+	notok "as uid $GRANTED the process has capabilities: $caps"
+
+# 1. the granted user forwards; RLIMIT_MEMLOCK 512 MiB covers DPDK's memory and
+#    testpmd's mlockall() of it
+prlimit --memlock=$((512 << 20)) bash "$top/scripts/guest/testpmd-fwd.sh" --path vfiofd \
+	--runas "$GRANTED:/run/huge-$GRANTED" --seconds 30 --min-packets 100000 \
+	--tag unprivileged && ok "uid $GRANTED forwarded over vfiofd without root" ||
+	notok "uid $GRANTED did not forward (see above)"
+
+# testpmd as uid $1 with RLIMIT_MEMLOCK $2 bytes on the two NICs, until it quits
+testpmd_as() {
+	echo quit | prlimit --memlock="$2" timeout -k 5 60 env \
+		XDG_RUNTIME_DIR="/run/user/$1" setpriv --reuid="$1" --regid="$1" --clear-groups \
+		--inh-caps=-all --no-new-privs "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
+		--file-prefix "unpriv$1" --huge-dir "/run/huge-$1" --no-pci \
+		-d "$VFIOFD_BUILD/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
+		-d "$VFIOFD_BUILD/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \
+		--log-level=lib.iommufd_mem:debug --log-level=bus.vfiofd:info \
+		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --total-num-mbufs=16384 2>&1
+}
+# testpmd output $1 shows a port of net_vfiofd_virtio
+got_port() { grep -qE "Configuring Port 0|vfiofd_virtio: .*port 0:" <<< "$1"; }
+expect_line() { # what, output, line
+	if grep -qF -- "$3" <<< "$2"; then
+		ok "$1: '$3'"
+	else
+		echo "$2" | grep -v "^ *$" | tail -n 60
+		notok "$1: '$3' not in the output"
+	fi
+}
+
+# 2. a user without the grants: the bus names the device and the cause
+out=$(testpmd_as $OTHER $((512 << 20)))
+expect_line "uid $OTHER (no grants) is refused" "$out" \
+	"$V1: cannot use /dev/iommu: Permission denied: no permission"
+got_port "$out" && notok "uid $OTHER got a port" ||
+	ok "uid $OTHER got no port"
+
+# 3. the granted user with RLIMIT_MEMLOCK at 4 MiB: how much is needed
+out=$(testpmd_as $GRANTED $((4 << 20)))
+expect_line "RLIMIT_MEMLOCK too low for uid $GRANTED" "$out" \
+	"RLIMIT_MEMLOCK is 4096 KiB but DMA needs"
+# the ports probe (the memory DPDK holds at start fits); testpmd's next allocation
+# past the limit is refused (seen: its port array, rte_zmalloc(), or the mbuf pool)
+grep -E "RLIMIT_MEMLOCK|failed" <<< "$out" | head -n 5 | sed 's/^/# /'
+grep -qE "(rte_zmalloc|mbuf pool|Start ports).*failed" <<< "$out" &&
+	ok "uid $GRANTED with 4 MiB of RLIMIT_MEMLOCK: testpmd could not set up its ports" ||
+	{ grep -v "^ *$" <<< "$out" | tail -n 40
+	  notok "uid $GRANTED with 4 MiB of RLIMIT_MEMLOCK: testpmd did not fail"; }
+exit $fail
