@@ -1043,7 +1043,9 @@ rte_iommufd_mem_ioas_release(uint32_t ioas_id)
 			unmap_one(io, &mem.areas[i]);
 	ret = iommufd_destroy(mem.iommufd, io->id);
 	if (ret < 0)
-		MEM_LOG(ERR, "IOAS %u: destroy failed: %s", io->id, strerror(-ret));
+		MEM_LOG(ERR, "IOAS %u: destroy failed: %s%s", io->id, strerror(-ret),
+			ret == -EBUSY ? " (a device is still attached to it: the kernel "
+			"destroys an IOAS only once every device has detached)" : "");
 	ranges_free(io);
 	*io = mem.ioas[--mem.n_ioas];
 	memset(&mem.ioas[mem.n_ioas], 0, sizeof(mem.ioas[0]));
@@ -1127,22 +1129,50 @@ out:
 	return ret;
 }
 
+/*
+ * Why a DMA unmap matches no mapping made with rte_dev_dma_map(), for the user who
+ * asked; @a is the area holding @va, if any. Mappings are undone whole, as made: the
+ * kernel refuses to split one (IOMMU_IOAS_UNMAP: ENOENT), and so does the library,
+ * before any ioctl, so that a refused unmap changes nothing.
+ */
+static void
+dma_unmap_refused(const void *va, uint64_t iova, size_t len, const struct mem_area *a)
+{
+	char why[192];
+
+	if (a == NULL)
+		snprintf(why, sizeof(why), "no such mapping");
+	else if (a->kind != AREA_EXTERNAL)
+		snprintf(why, sizeof(why), "that is DPDK memory, which the library maps "
+			 "itself, not a mapping made with rte_dev_dma_map()");
+	else if (a->va != (uintptr_t)va || a->len != len)
+		snprintf(why, sizeof(why), "it does not match the mapping VA 0x%" PRIxPTR
+			 " + 0x%" PRIx64 " at IOVA 0x%" PRIx64 "; unmap whole mappings, exactly "
+			 "as mapped (the kernel cannot split one)", a->va, a->len, a->iova);
+	else
+		snprintf(why, sizeof(why), "that memory is mapped at IOVA 0x%" PRIx64, a->iova);
+	MEM_LOG(ERR, "DMA unmap of VA %p + 0x%zx at IOVA 0x%" PRIx64 " refused: %s", va, len,
+		iova, why);
+}
+
 int
 rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len)
 {
+	const struct mem_area *a = NULL;
 	unsigned int i;
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&mem.lock);
 	i = area_search((uintptr_t)va);
-	if (i < mem.n_areas && mem.areas[i].va == (uintptr_t)va && mem.areas[i].len == len &&
-	    mem.areas[i].iova == iova && mem.areas[i].kind == AREA_EXTERNAL) {
-		area_unmap_all(&mem.areas[i]);
+	if (i < mem.n_areas && mem.areas[i].va <= (uintptr_t)va)
+		a = &mem.areas[i];
+	if (a != NULL && a->va == (uintptr_t)va && a->len == len && a->iova == iova &&
+	    a->kind == AREA_EXTERNAL) {
+		area_unmap_all(a);
 		area_delete(i);
 		ret = 0;
 	} else {
-		MEM_LOG(ERR, "DMA unmap of VA %p + 0x%zx at IOVA 0x%" PRIx64 ": no such mapping", va,
-			len, iova);
+		dma_unmap_refused(va, iova, len, a);
 	}
 	pthread_mutex_unlock(&mem.lock);
 	return ret;

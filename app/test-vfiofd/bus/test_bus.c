@@ -19,6 +19,8 @@
  *   stock    DPDK's PCI drivers on the bus: the PCI view a driver gets, a failing
  *            driver, refusals (test_bus_stock.c)
  *   dmafault an e1000e told to DMA from an unmapped IOVA (the test bed must notice)
+ *   errno    the kernel's errno contracts met through the bus: a cdev another process
+ *            holds, a device probed twice, a partial DMA unmap (test_bus_errno.c)
  *
  * --no-test-driver (before the command) unregisters the test driver, so that the
  * e1000e and the virtio NICs go to DPDK's own PCI drivers ("cycles --driver").
@@ -532,7 +534,7 @@ main(int argc, char **argv)
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
 		{ "hotunplug", cmd_hotunplug }, { "sigbus", cmd_sigbus }, { "mp", cmd_mp }, { "stock", cmd_stock },
-		{ "dmafault", cmd_dmafault },
+		{ "dmafault", cmd_dmafault }, { "errno", cmd_errno },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -548,6 +550,7 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: %s [--no-test-driver] scan|cycles|hostile|bar|intr|coexist|"
-		"hotunplug|sigbus|mp|stock|dmafault [options] [-- EAL arguments]\n", argv[0]);
+		"hotunplug|sigbus|mp|stock|dmafault|errno [options] [-- EAL arguments]\n",
+		argv[0]);
 	return 2;
 }

@@ -71,6 +71,7 @@ int cmd_sigbus(int argc, char **argv);
 int cmd_mp(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_dmafault(int argc, char **argv);
+int cmd_errno(int argc, char **argv);
 
 /* "mp": the secondary process (test_bus_mp.c), and the race against remove of
  * "mp --race" (test_bus_mp_race.c). */

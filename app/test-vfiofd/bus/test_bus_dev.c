@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_interrupts.h>
 
+#include "e1000e_tx.h"
 #include "test_bus.h"
 
 #define VIRTIO_VENDOR 0x1af4
@@ -522,14 +523,6 @@ cmd_intr(int argc, char **argv)
 	return tap_done(&t);
 }
 
-/* e1000e transmit registers (82574 datasheet, 10.2.6) */
-#define E1000_TCTL      0x00400
-#define E1000_TCTL_EN   (1u << 1)
-#define E1000_TDBAL     0x03800
-#define E1000_TDBAH     0x03804
-#define E1000_TDLEN     0x03808
-#define E1000_TDH       0x03810
-#define E1000_TDT       0x03818
 /* An IOVA far from anything DPDK or the bus maps (DPDK's memory starts at 4 GiB). */
 #define UNMAPPED_IOVA   UINT64_C(0x5a5a00000000)
 

@@ -37,54 +37,19 @@
 #include <rte_memzone.h>
 
 #include "rte_iommufd_mem.h"
+#include "e1000e_tx.h"
 #include "test_bus.h"
 
 #define E1000_STATUS 0x0008
-#define E1000_TCTL   0x0400
-#define E1000_TDBAL  0x3800
-#define E1000_TDBAH  0x3804
-#define E1000_TDLEN  0x3808
-#define E1000_TDH    0x3810
-#define E1000_TDT    0x3818
 #define E1000_RAL1   0x5408
-#define E1000_TCTL_EN  (1u << 1)
-#define E1000_TCTL_PSP (1u << 3)
-#define TXD_CMD_EOP  0x01u
-#define TXD_CMD_IFCS 0x02u
-#define TXD_CMD_RS   0x08u
-#define TXD_STAT_DD  0x01u
 #define MARKER 0x5ec0dda7u
-
-struct txd {
-	uint64_t addr;
-	uint32_t lower;   /* length, cso, cmd */
-	uint32_t upper;   /* status, css, special */
-};
-
-static uint32_t
-rd32(struct rte_vfiofd_device *dev, uint64_t off)
-{
-	uint32_t v = 0;
-
-	rte_vfiofd_region_read(dev, 0, off, &v, 4);
-	return v;
-}
-
-static void
-wr32(struct rte_vfiofd_device *dev, uint64_t off, uint32_t v)
-{
-	rte_vfiofd_region_write(dev, 0, off, &v, 4);
-}
 
 static void
 secondary_dma(struct tap *t, struct rte_vfiofd_device *dev)
 {
 	const struct rte_memzone *mz;
-	volatile struct txd *ring;
+	struct e1000e_tx_result res;
 	rte_iova_t iova;
-	uint64_t t0;
-	uint32_t tdh = 0;
-	bool dd = false;
 
 	mz = rte_memzone_reserve_aligned("vfiofd_mp_txring", 8192, SOCKET_ID_ANY, 0, 4096);
 	if (!tap_check(t, mz != NULL, "secondary: memzone for a TX ring"))
@@ -94,31 +59,11 @@ secondary_dma(struct tap *t, struct rte_vfiofd_device *dev)
 		  "secondary: IOVA of the ring 0x%" PRIx64 " == VA %p (memseg IOVA 0x%" PRIx64 ")",
 		  iova, mz->addr, mz->iova);
 	memset(mz->addr, 0, 8192);
-	ring = mz->addr;
-	ring[0].addr = iova + 4096;         /* a 60-byte frame of zeros */
-	ring[0].lower = 60u | ((TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS) << 24);
-	ring[0].upper = 0;
-	wr32(dev, E1000_TCTL, 0);
-	wr32(dev, E1000_TDBAL, (uint32_t)iova);
-	wr32(dev, E1000_TDBAH, (uint32_t)(iova >> 32));
-	wr32(dev, E1000_TDLEN, 8 * sizeof(struct txd));
-	wr32(dev, E1000_TDH, 0);
-	wr32(dev, E1000_TDT, 0);
-	wr32(dev, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP);
-	rte_wmb();
-	wr32(dev, E1000_TDT, 1);
-	t0 = rte_get_timer_cycles();
-	while (rte_get_timer_cycles() - t0 < 3 * rte_get_timer_hz()) {
-		dd = (__atomic_load_n(&ring[0].upper, __ATOMIC_ACQUIRE) & TXD_STAT_DD) != 0;
-		tdh = rd32(dev, E1000_TDH);
-		if (dd && tdh == 1)
-			break;
-		rte_delay_ms(10);
-	}
-	tap_check(t, tdh == 1, "secondary: the e1000e read the descriptor at IOVA 0x%" PRIx64
-		  " (DMA read, TDH %u)", iova, tdh);
-	tap_check(t, dd, "secondary: ... and wrote its status back (DMA write: DD)");
-	wr32(dev, E1000_TCTL, 0);
+	/* the frame in the memzone's second page */
+	e1000e_tx_one(dev, mz->addr, iova, iova + 4096, &res);
+	tap_check(t, res.tdh == 1, "secondary: the e1000e read the descriptor at IOVA 0x%"
+		  PRIx64 " (DMA read, TDH %u)", iova, res.tdh);
+	tap_check(t, res.dd, "secondary: ... and wrote its status back (DMA write: DD)");
 	rte_memzone_free(mz);
 }
 
@@ -186,13 +131,13 @@ run_secondary(const char *bdf, const char *prefix, bool race)
 		  rte_iommufd_mem_iommufd() >= 0 && rte_iommufd_mem_default_ioas() == 0,
 		  "secondary: memory library on the primary's iommufd (fd %d), no IOAS of its own",
 		  rte_iommufd_mem_iommufd());
-	a = rd32(dev, E1000_STATUS);
+	a = e1000e_rd32(dev, E1000_STATUS);
 	rte_vfiofd_region_pread(dev, 0, E1000_STATUS, &b, 4);
 	tap_check(&t, (dev->regions[0].flags & RTE_VFIOFD_REGION_MAPPED) && a == b && a != 0 &&
 		  a != ~0u, "secondary: BAR0 mapped, STATUS 0x%08x through the mapping and "
 		  "pread", a);
 	secondary_dma(&t, dev);
-	wr32(dev, E1000_RAL1, MARKER);
+	e1000e_wr32(dev, E1000_RAL1, MARKER);
 	rte_iommufd_mem_stats_get(&st);
 	tap_check(&t, st.map_calls == 0 && st.ioas_count == 0,
 		  "secondary: no map ioctl of its own (%" PRIu64 "), no IOAS (%u)", st.map_calls,
@@ -257,20 +202,21 @@ cmd_mp(int argc, char **argv)
 	dev = vfiofd_dev(bdf);
 	if (!tap_check(&t, dev != NULL && dev->driver != NULL, "primary: %s probed", bdf))
 		goto out;
-	wr32(dev, E1000_RAL1, 0);
+	e1000e_wr32(dev, E1000_RAL1, 0);
 	pid = mp_spawn_secondary(exe, bdf, prefix, 0);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	tap_diag("---- primary process ----");
 	tap_check(&t, pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "primary: the secondary process passed (status 0x%x)", status);
-	tap_check(&t, rd32(dev, E1000_RAL1) == MARKER, "primary: reads the secondary's "
-		  "marker in RAL1 (0x%08x)", rd32(dev, E1000_RAL1));
+	tap_check(&t, e1000e_rd32(dev, E1000_RAL1) == MARKER, "primary: reads the "
+		  "secondary's marker in RAL1 (0x%08x)", e1000e_rd32(dev, E1000_RAL1));
 	{
 		uint16_t vendor = 0;
 
 		tap_check(&t, rte_vfiofd_config_read(dev, 0, &vendor, 2) == 2 &&
-			  vendor == dev->id.vendor_id && rd32(dev, E1000_STATUS) != ~0u,
+			  vendor == dev->id.vendor_id &&
+			  e1000e_rd32(dev, E1000_STATUS) != ~0u,
 			  "primary: the device still works after the secondary removed it there");
 	}
 out:

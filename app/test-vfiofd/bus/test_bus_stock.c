@@ -10,7 +10,8 @@
  *   view     the rte_pci_device the driver gets: generic device on bus vfiofd, PCI
  *            address and ids, kdrv VFIO, BAR mappings with the sysfs bus addresses,
  *            config space through rte_pci_read_config(), the interrupt handle on the
- *            device fd, and devargs without the bus's keys (driver keys pass through)
+ *            device fd, and devargs without the bus's keys (driver keys pass through),
+ *            also after a second probe of the probed device (refused, with a line)
  *   failing  the driver's probe fails: the error names device, driver and errno, and
  *            fds, mappings, pinned memory and devargs are as before; a retry succeeds
  *   typo     a mistyped bus key is refused with what was meant, before the device is
@@ -129,6 +130,7 @@ check_view(struct tap *t, const char *bdf)
 	struct rte_vfiofd_device *dev;
 	char devargs[128];
 	struct res before, after;
+	size_t mark;
 	int ret;
 
 	res_get(&before);
@@ -161,6 +163,16 @@ check_view(struct tap *t, const char *bdf)
 		  "interrupt handle: VFIO MSI-X on the device fd %d", seen.intr_dev_fd);
 	tap_check(t, strcmp(dev->device.devargs->args, "intr=msix,drvkey=7,ioas=private,"
 			    "other=x") != 0, "the devargs show the driver its view while probed");
+	/* probed already: the bus refuses (the EAL then answers 0), the EAL has given the
+	 * device a second devargs, which the bus takes over with the driver's view */
+	mark = log_mark();
+	ret = rte_dev_probe(devargs);
+	tap_check(t, ret == 0 && seen.probes == 1 && vfiofd_dev(bdf) == dev &&
+		  log_seen(mark, "already probed by driver net_vfiofd_stock_test"),
+		  "probing it again: %d, not probed twice, the line says so", ret);
+	tap_check(t, strcmp(dev->device.devargs->args, "drvkey=7,other=x") == 0,
+		  "the driver still sees its view of the devargs: '%s'",
+		  dev->device.devargs->args);
 	ret = rte_dev_remove(&dev->device);
 	tap_check(t, ret == 0 && seen.removes == 1 && vfiofd_dev(bdf) == NULL,
 		  "removed through the driver's remove (%d)", ret);

@@ -419,6 +419,12 @@ bus_mp_remove_race)
 	run "$T" mp --dev="$E1" --race=8 --prefix=vfiofdmprace
 	rm -f /dev/hugepages/vfiofdmprace*
 	;;
+errno_contracts)
+	# the kernel's answers, through the thin uAPI wrappers, then the bus's lines for
+	# the same situations
+	run "$VFIOFD_ERRNO_CONTRACTS" --dev="$E1"
+	run "$T" errno --dev="$E1" -- "${EAL[@]}" --no-pci -a vfiofd:
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options

@@ -352,12 +352,39 @@ vfiofd_find_device(const struct rte_device *start, rte_dev_cmp_t cmp, const void
 	return NULL;
 }
 
-/* Hotplug attach (rte_dev_probe): the EAL has just rescanned. */
+/*
+ * Hotplug attach (rte_dev_probe): the EAL has just rescanned. A device that is probed
+ * already stays as it is, with the options it was probed with: -EEXIST, which
+ * rte_dev_probe() takes for "already attached" and reports as success (it still syncs
+ * secondary processes).
+ */
 static int
 vfiofd_plug(struct rte_device *dev)
 {
 	struct vfiofd_device *d = VFIOFD_DEV(RTE_DEV_TO_VFIOFD(dev));
-	int ret = vfiofd_probe_all_drivers(d);
+	struct rte_devargs *da = dev->devargs;
+	int ret;
+
+	if (rte_dev_is_probed(dev)) {
+		/*
+		 * rte_devargs_insert() has overwritten the device's devargs in place with
+		 * the new ones, freeing the string that the PCI view saved as the user's
+		 * (pci_view_set() in vfiofd_pci.c): keep the new string as the user's, to
+		 * be put back at remove, and show the driver its own view again.
+		 */
+		pthread_mutex_lock(&vfiofd_lock);
+		if (d->user_args != NULL && da != NULL && da->args != d->opts.driver_args) {
+			d->user_args = da->args;
+			da->args = d->opts.driver_args;
+		}
+		pthread_mutex_unlock(&vfiofd_lock);
+		VFIOFD_DEV_LOG(WARNING, d, "already probed by driver %s: not probed again, it "
+			       "keeps the options it was probed with (remove it first to probe "
+			       "it anew)", vfiofd_dev_driver_name(d));
+		rte_errno = EEXIST;
+		return -EEXIST;
+	}
+	ret = vfiofd_probe_all_drivers(d);
 
 	if (ret < 0)
 		rte_errno = -ret;
@@ -469,7 +496,9 @@ vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
 	ret = rte_iommufd_mem_dma_unmap(addr, iova, len);
 	if (ret < 0) {
 		VFIOFD_DEV_LOG(ERR, d, "DMA unmap of %zu bytes at %p (IOVA 0x%" PRIx64
-			       ") failed: %s", len, addr, iova, strerror(-ret));
+			       ") failed: %s%s", len, addr, iova, strerror(-ret), ret == -ENOENT ?
+			       " (not exactly one mapping made with rte_dev_dma_map(): unmap "
+			       "whole mappings as mapped; nothing was unmapped)" : "");
 		rte_errno = -ret;
 		return -1;
 	}

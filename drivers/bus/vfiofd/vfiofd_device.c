@@ -15,11 +15,16 @@
  * "nothing" value in struct vfiofd_device, set by vfiofd_dev_init_state().
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/pci_regs.h>
 
 #include <rte_eal.h>
@@ -88,10 +93,95 @@ bind_hint(int err)
 		       "(enable interrupt remapping; iommufd.allow_unsafe_interrupts=1 only "
 		       "if you accept the risk)";
 	case -EINVAL:
-		return ": the device is already bound through another file descriptor";
+		/* vfio_df_open(): a cdev file may not open a device that is open already */
+		return ": the device is already in use through another open file of its VFIO "
+		       "cdev (the kernel lets one file at a time bind a device cdev; stop the "
+		       "other user first)";
 	default:
 		return "";
 	}
+}
+
+/* Does process @pid (its /proc/<pid>/fd at @fd_dir) hold character device @rdev open
+ * in a file other than @skip_fd? */
+static bool
+proc_holds(const char *fd_dir, dev_t rdev, int skip_fd)
+{
+	struct dirent *f;
+	bool holds = false;
+	DIR *fds = opendir(fd_dir);
+
+	if (fds == NULL)
+		return false;
+	while (!holds && (f = readdir(fds)) != NULL) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (f->d_name[0] == '.' || atoi(f->d_name) == skip_fd)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fd_dir, f->d_name);
+		/* stat() follows the fd's link to the file without opening it */
+		holds = stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev;
+	}
+	closedir(fds);
+	return holds;
+}
+
+/*
+ * Who else has the device cdev open, for the message when BIND_IOMMUFD finds the device
+ * taken: "; its cdev is also open in pid 1234 (testpmd)", up to three processes, from
+ * /proc/<pid>/fd (only those this process may inspect: all of them as root). The
+ * kernel does not say which opener bound it; an application that holds the cdev open
+ * is named all the same. Our own file, @self_fd, is left out. Empty if none is seen.
+ */
+static void
+cdev_openers(const struct vfiofd_device *d, int self_fd, char *buf, size_t len)
+{
+	const dev_t rdev = makedev(d->cdev_major, d->cdev_minor);
+	const pid_t self = getpid();
+	unsigned int found = 0, more = 0;
+	struct dirent *p;
+	size_t n = 0;
+	DIR *proc;
+
+	buf[0] = '\0';
+	proc = opendir("/proc");
+	if (proc == NULL)
+		return;
+	while ((p = readdir(proc)) != NULL) {
+		char dir[64], comm[32] = "?";
+		char *end;
+		long pid = strtol(p->d_name, &end, 10);
+		FILE *f;
+		int w;
+
+		if (*end != '\0' || pid <= 0)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+		if (!proc_holds(dir, rdev, pid == self ? self_fd : -1))
+			continue;
+		if (found == 3) {
+			more++;
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "/proc/%ld/comm", pid);
+		f = fopen(dir, "re");
+		if (f != NULL) {
+			if (fgets(comm, sizeof(comm), f) != NULL)
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		w = snprintf(buf + n, len - n, "%s pid %ld (%s%s)",
+			     found == 0 ? "; its cdev is also open in" : ",", pid, comm,
+			     pid == self ? ", this process" : "");
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+		found++;
+	}
+	closedir(proc);
+	if (more > 0 && n < len)
+		snprintf(buf + n, len - n, " and %u more", more);
 }
 
 static const char *
@@ -257,8 +347,12 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 
 	ret = vfio_cdev_bind_iommufd(d->devfd, rte_iommufd_mem_iommufd(), &d->devid);
 	if (ret < 0) {
-		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_BIND_IOMMUFD failed: %s%s", strerror(-ret),
-			       bind_hint(ret));
+		char openers[256] = "";
+
+		if (ret == -EINVAL)
+			cdev_openers(d, d->devfd, openers, sizeof(openers));
+		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_BIND_IOMMUFD failed: %s%s%s", strerror(-ret),
+			       bind_hint(ret), openers);
 		goto fail;
 	}
 
@@ -274,7 +368,9 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 	}
 	ret = vfio_cdev_attach_pt(d->devfd, d->ioas_id, &d->hwpt_id);
 	if (ret < 0) {
-		VFIOFD_DEV_LOG(ERR, d, "cannot attach to IOAS %u: %s", d->ioas_id, strerror(-ret));
+		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_ATTACH_IOMMUFD_PT to IOAS %u failed: %s%s",
+			       d->ioas_id, strerror(-ret), ret == -ENOENT ?
+			       " (the iommufd holds no such IOAS: it was destroyed)" : "");
 		goto fail;
 	}
 	d->attached = true;

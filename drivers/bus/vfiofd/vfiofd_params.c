@@ -134,9 +134,12 @@ vfiofd_devargs_normalize(void)
 		return; /* duplicates on the command line are refused per device */
 
 	/*
-	 * After init, a second devargs for a device comes from rte_dev_probe(): the newer
-	 * one wins (the EAL holds on to it), unless the device is probed (the EAL then
-	 * reports it as already plugged).
+	 * After init, a second devargs for a device comes from rte_dev_probe() (one the
+	 * EAL could not match by name: "vfiofd:<BDF>" before it was made canonical
+	 * here). The newer one wins, as when the EAL replaces a devargs of the same name
+	 * itself: the EAL holds on to it. A probed device keeps the options it was probed
+	 * with (vfiofd_plug() refuses to probe it again), but takes the newer devargs
+	 * all the same: the older one would outlive the device's removal otherwise.
 	 */
 again:
 	RTE_EAL_DEVARGS_FOREACH(VFIOFD_BUS_NAME, da) {
@@ -150,10 +153,17 @@ again:
 		if (db == NULL)
 			continue;
 		d = vfiofd_find_by_name(da->name);
-		if (d != NULL && rte_dev_is_probed(&d->pub.device))
-			continue;
-		if (d != NULL && d->pub.device.devargs == da)
+		pthread_mutex_lock(&vfiofd_lock);
+		if (d != NULL && d->pub.device.devargs == da) {
+			if (d->user_args != NULL) {
+				/* a DPDK PCI driver's view (vfiofd_pci.c) moves along: what
+				 * the user gave is put back into the devargs that stay */
+				d->user_args = db->args;
+				db->args = d->opts.driver_args;
+			}
 			d->pub.device.devargs = db;
+		}
+		pthread_mutex_unlock(&vfiofd_lock);
 		rte_devargs_remove(da); /* removes the first of that name: da */
 		goto again;
 	}
