@@ -31,6 +31,7 @@
 
 #include "cdev_holder.h"
 #include "iommufd_uapi.h"
+#include "proc_status.h"
 #include "vfio_cdev.h"
 #include "vfio_device.h"
 #include "vfiofd_sysfs.h"
@@ -57,22 +58,6 @@ res_str(int ret)
 		snprintf(b, 64, "-%s (%s)", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?",
 			 strerror(-ret));
 	return b;
-}
-
-/* /proc/self/status VmPin in kB: pages pinned for DMA are counted there. */
-static long
-vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmPin:", 6) == 0)
-			kb = strtol(line + 6, NULL, 10);
-	if (f != NULL)
-		fclose(f);
-	return kb;
 }
 
 /* 1 if an area covers part of [iova, iova + len): a FIXED_IOVA map there is refused
@@ -193,9 +178,9 @@ contract_partial_unmap(struct tap *t, const char *bdf, int iommufd, uint32_t ioa
 	if (!tap_check(t, hp != MAP_FAILED && probe != MAP_FAILED,
 		       "%s: a 2 MiB hugepage and a probe page", bdf))
 		goto out;
-	pin0 = vm_pin_kb();
+	pin0 = proc_status_kb("VmPin:");
 	ret = iommufd_ioas_map(iommufd, ioas, hp, HUGEPAGE_SZ, &iova, false);
-	pin = vm_pin_kb();
+	pin = proc_status_kb("VmPin:");
 	if (!tap_check(t, ret == 0 && pin == pin0 + 2048, "%s: IOAS_MAP of the hugepage at "
 		       "IOVA 0x%" PRIx64 ": %s, VmPin %ld -> %ld kB", bdf, iova, res_str(ret),
 		       pin0, pin))
@@ -214,13 +199,13 @@ contract_partial_unmap(struct tap *t, const char *bdf, int iommufd, uint32_t ioa
 	ret = iova_taken(iommufd, ioas, probe, iova, PAGE_SZ);
 	tap_check(t, ret == 1 && iova_taken(iommufd, ioas, probe,
 					    iova + HUGEPAGE_SZ - PAGE_SZ, PAGE_SZ) == 1 &&
-		  vm_pin_kb() == pin, "%s: the area is still whole: its first and last pages "
-		  "are taken (a FIXED_IOVA map there: -EEXIST), VmPin %ld kB", bdf, vm_pin_kb());
+		  proc_status_kb("VmPin:") == pin, "%s: the area is still whole: its first and last pages "
+		  "are taken (a FIXED_IOVA map there: -EEXIST), VmPin %ld kB", bdf, proc_status_kb("VmPin:"));
 
 	ret = iommufd_ioas_unmap(iommufd, ioas, iova, HUGEPAGE_SZ, &done);
-	tap_check(t, ret == 0 && done == HUGEPAGE_SZ && vm_pin_kb() == pin0,
+	tap_check(t, ret == 0 && done == HUGEPAGE_SZ && proc_status_kb("VmPin:") == pin0,
 		  "%s: UNMAP of the whole area: %s, %" PRIu64 " bytes unmapped, VmPin back to "
-		  "%ld kB", bdf, res_str(ret), done, vm_pin_kb());
+		  "%ld kB", bdf, res_str(ret), done, proc_status_kb("VmPin:"));
 	ret = iommufd_ioas_unmap(iommufd, ioas, iova, HUGEPAGE_SZ, &done);
 	tap_check(t, ret == -ENOENT, "%s: UNMAP of it again (nothing mapped there): %s, want "
 		  "-ENOENT [iommufd_ioas_unmap(): nothing unmapped]", bdf, res_str(ret));

@@ -47,6 +47,7 @@
 #include <rte_log.h>
 
 #include "rte_iommufd_mem.h"
+#include "../proc_status.h"
 #include "test_bus.h"
 
 /* ---- log capture ---- */
@@ -158,12 +159,7 @@ res_get(struct res *r)
 			r->maps++;
 	if (f != NULL)
 		fclose(f);
-	f = fopen("/proc/self/status", "r");
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmPin:", 6) == 0)
-			r->vmpin_kb = strtol(line + 6, NULL, 10);
-	if (f != NULL)
-		fclose(f);
+	r->vmpin_kb = proc_status_kb("VmPin:");
 	RTE_EAL_DEVARGS_FOREACH("vfiofd", da)
 		r->devargs++;
 }
@@ -288,6 +284,25 @@ split_args(int argc, char **argv, int *opt_argc, char ***eal_argv, int *eal_argc
 		*eal_argv = argv;
 		*eal_argc = 1;
 	}
+}
+
+bool
+dev_only_args(int argc, char **argv, const char **dev, int *eal_argc, char ***eal_argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt_argc, c;
+
+	*dev = NULL;
+	split_args(argc, argv, &opt_argc, eal_argv, eal_argc);
+	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'd')
+			return false;
+		*dev = optarg;
+	}
+	return *dev != NULL;
 }
 
 /* A find_device() comparison that matches every device. */

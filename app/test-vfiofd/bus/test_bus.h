@@ -84,5 +84,11 @@ void mp_race_round(struct tap *t, const char *bdf, const char *exe, const char *
 
 /* Split argv at "--": the EAL gets argv[0] and what follows "--". */
 void split_args(int argc, char **argv, int *opt_argc, char ***eal_argv, int *eal_argc);
+/*
+ * The arguments of a sub-command whose only option is --dev: *dev gets its value, the
+ * EAL's arguments the rest (split_args()). false if --dev is missing or another option
+ * is given.
+ */
+bool dev_only_args(int argc, char **argv, const char **dev, int *eal_argc, char ***eal_argv);
 
 #endif /* TEST_VFIOFD_BUS_H */

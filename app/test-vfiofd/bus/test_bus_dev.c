@@ -290,23 +290,12 @@ bar_e1000e(struct tap *t, const struct rte_vfiofd_device *dev, bool mapped, stru
 int
 cmd_bar(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *devs = NULL;
-	int opt_argc, eal_argc, c, ret;
+	const char *devs;
+	int eal_argc, ret;
 	struct tap t = { 0 };
 	char **eal_argv, bdf[32];
 
-	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
-	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': devs = optarg; break;
-		default: return 2;
-		}
-	}
-	if (devs == NULL)
+	if (!dev_only_args(argc, argv, &devs, &eal_argc, &eal_argv))
 		return 2;
 	log_capture_start();
 	ret = test_eal_init(eal_argc, eal_argv);
@@ -536,24 +525,13 @@ cmd_intr(int argc, char **argv)
 int
 cmd_dmafault(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *bdf = NULL;
-	int opt_argc, eal_argc, c, ret;
+	const char *bdf;
+	int eal_argc, ret;
 	struct rte_vfiofd_device *dev;
 	struct tap t = { 0 };
 	char **eal_argv, devargs[64];
 
-	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
-	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': bdf = optarg; break;
-		default: return 2;
-		}
-	}
-	if (bdf == NULL)
+	if (!dev_only_args(argc, argv, &bdf, &eal_argc, &eal_argv))
 		return 2;
 	ret = test_eal_init(eal_argc, eal_argv);
 	if (!tap_check(&t, ret >= 0, "rte_eal_init (%d)", ret))

@@ -18,7 +18,6 @@
  */
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -250,26 +249,15 @@ out:
 int
 cmd_errno(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *bdf = NULL;
+	const char *bdf;
 	struct vfiofd_cdev_id cdev;
 	struct cdev_holder h = { .pid = -1, .release = -1 };
 	struct res base, r;
 	struct tap t = { 0 };
-	int opt_argc, eal_argc, c, ret;
+	int eal_argc, ret;
 	char **eal_argv;
 
-	split_args(argc, argv, &opt_argc, &eal_argv, &eal_argc);
-	while ((c = getopt_long(opt_argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': bdf = optarg; break;
-		default: return 2;
-		}
-	}
-	if (bdf == NULL)
+	if (!dev_only_args(argc, argv, &bdf, &eal_argc, &eal_argv))
 		return 2;
 	ret = vfiofd_sysfs_find_cdev(VFIOFD_SYSFS_PCI_DEVICES, VFIOFD_DEV_ROOT, bdf, &cdev);
 	if (ret == 0)

@@ -49,25 +49,18 @@
 #include "rte_iommufd_mem.h"
 #include "vfio_cdev.h"
 #include "vfiofd_sysfs.h"
+#include "proc_status.h"
 #include "tap.h"
 
 static struct tap t;
 
 /* ---- the process, seen from /proc ---- */
 
+/* VmPin in kB; UINT64_MAX if unreadable */
 static uint64_t
 vm_pin_kb(void)
 {
-	char line[256];
-	uint64_t v = UINT64_MAX;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmPin:", 6) == 0)
-			v = strtoull(line + 6, NULL, 10);
-	if (f != NULL)
-		fclose(f);
-	return v;
+	return (uint64_t)proc_status_kb("VmPin:");
 }
 
 /* Number of open fds whose target is @path. */
