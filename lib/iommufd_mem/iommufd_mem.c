@@ -369,19 +369,25 @@ map_one(struct ioas *io, struct mem_area *a)
 	return 0;
 }
 
-static void
-unmap_one(const struct ioas *io, const struct mem_area *a)
+/* 0 or -errno (logged). @missing_ok: nothing mapped there (ENOENT) is done, too. */
+static int
+unmap_one(const struct ioas *io, const struct mem_area *a, bool missing_ok)
 {
 	uint64_t done = 0;
 	int ret = iommufd_ioas_unmap(mem.iommufd, io->id, a->iova, a->len, &done);
 
 	mem.unmap_calls++;
+	if (ret == -ENOENT && missing_ok)
+		return 0;
 	if (ret < 0 || done != a->len)
 		MEM_LOG(ERR, "IOAS %u: unmap of IOVA 0x%" PRIx64 " + 0x%" PRIx64 " failed: %s (unmapped 0x%" PRIx64 ")",
 			io->id, a->iova, a->len, ret < 0 ? strerror(-ret) : "short", done);
+	return ret < 0 ? ret : done != a->len ? -EIO : 0;
 }
 
-static void
+/* 0 or -errno (logged): PMDs translate through the cache, so memory it cannot hold
+ * is no use to a device, mapped or not */
+static int
 cache_insert(const struct mem_area *a)
 {
 	int ret = rte_iova_cache_insert(mem.cache, (const void *)a->va, a->len, a->iova);
@@ -389,6 +395,7 @@ cache_insert(const struct mem_area *a)
 	if (ret < 0)
 		MEM_LOG(ERR, "cache insert of VA 0x%" PRIxPTR " + 0x%" PRIx64 " failed: %s",
 			a->va, a->len, strerror(-ret));
+	return ret;
 }
 
 /*
@@ -402,10 +409,8 @@ area_map_all(struct mem_area *a)
 	unsigned int i;
 	int ret = 0;
 
-	if (translate_only()) {
-		cache_insert(a);
-		return 0;
-	}
+	if (translate_only())
+		return cache_insert(a);
 	for (i = 0; i < mem.n_ioas; i++) {
 		if (!mem.ioas[i].populated)
 			continue;
@@ -418,29 +423,47 @@ area_map_all(struct mem_area *a)
 			mem.ioas[i].id, a->va, a->len, strerror(-ret));
 		while (i-- > 0)
 			if (mem.ioas[i].populated)
-				unmap_one(&mem.ioas[i], a);
+				unmap_one(&mem.ioas[i], a, false);
 		if (!had_iova)
 			a->iova_set = false;
 		return ret;
 	}
-	if (a->iova_set)
-		cache_insert(a);
+	if (a->iova_set) {
+		ret = cache_insert(a);
+		if (ret < 0) {
+			for (i = 0; i < mem.n_ioas; i++)
+				if (mem.ioas[i].populated)
+					unmap_one(&mem.ioas[i], a, false);
+			if (!had_iova)
+				a->iova_set = false;
+			return ret;
+		}
+	}
 	return 0;
 }
 
-/* Forget @a everywhere: the cache first (after its grace period no reader can hold
- * the translation), then the IOMMU. The caller deletes the record. */
-static void
-area_unmap_all(const struct mem_area *a)
+/*
+ * Forget @a everywhere: the cache first (after its grace period no reader can hold
+ * the translation), then the IOMMU. The caller deletes the record. Returns the first
+ * error of an IOAS (each is tried); @missing_ok as for unmap_one().
+ */
+static int
+area_unmap_all(const struct mem_area *a, bool missing_ok)
 {
+	int ret = 0;
+
 	if (!a->iova_set)
-		return;
+		return 0;
 	rte_iova_cache_remove(mem.cache, (const void *)a->va, a->len);
 	if (translate_only())
-		return;
-	for (unsigned int i = 0; i < mem.n_ioas; i++)
-		if (mem.ioas[i].populated)
-			unmap_one(&mem.ioas[i], a);
+		return 0;
+	for (unsigned int i = 0; i < mem.n_ioas; i++) {
+		int r = mem.ioas[i].populated ? unmap_one(&mem.ioas[i], a, missing_ok) : 0;
+
+		if (ret == 0)
+			ret = r;
+	}
+	return ret;
 }
 
 /* ---- pinned-memory accounting ---- */
@@ -585,13 +608,19 @@ ioas_populate(struct ioas *io)
 				ret == -ERANGE ? " (outside the IOVA ranges this IOAS allows)" : "");
 			break;
 		}
-		if (new_iova)
-			cache_insert(a);
+		if (new_iova) {
+			ret = cache_insert(a);
+			if (ret < 0) {
+				unmap_one(io, a, false);
+				a->iova_set = false;
+				break;
+			}
+		}
 	}
 	if (ret < 0) {
 		/* Undo this IOAS only; areas already known to other IOASes keep their IOVA. */
 		while (i-- > 0)
-			unmap_one(io, &mem.areas[i]);
+			unmap_one(io, &mem.areas[i], false);
 		return ret;
 	}
 	io->populated = true;
@@ -737,7 +766,7 @@ event_free(uintptr_t va, size_t len)
 			i++;
 			continue;
 		}
-		area_unmap_all(&a);
+		area_unmap_all(&a, false);
 		area_delete(i);
 		if (a.va < va || a.va + a.len > end) {
 			MEM_LOG(ERR, "free of 0x%" PRIxPTR " + 0x%zx splits %s 0x%" PRIxPTR " + 0x%" PRIx64 ": remapping the rest page by page; devices must not DMA there meanwhile",
@@ -775,7 +804,7 @@ static void
 teardown(void)
 {
 	for (unsigned int i = 0; i < mem.n_areas; i++)
-		area_unmap_all(&mem.areas[i]);
+		area_unmap_all(&mem.areas[i], false);
 	free(mem.areas);
 	mem.areas = NULL;
 	mem.n_areas = mem.cap_areas = 0;
@@ -903,7 +932,7 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	mem.cache = rte_iova_cache_create(&cp);
 	if (mem.cache == NULL) {
 		ret = -ENOMEM;
-		MEM_LOG(ERR, "cannot create the translation cache");
+		MEM_LOG(ERR, "cannot create the translation cache: %s", strerror(-ret));
 		goto fail;
 	}
 	if (conf->secondary) {
@@ -921,9 +950,11 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		goto fail;
 	}
 	if (translate_only())
-		for (unsigned int i = 0; i < mem.n_areas; i++)
+		for (unsigned int i = 0; i < mem.n_areas && ret >= 0; i++)
 			if (mem.areas[i].iova_set)
-				cache_insert(&mem.areas[i]);
+				ret = cache_insert(&mem.areas[i]);
+	if (ret < 0)
+		goto fail;
 	ret = rte_mem_event_callback_register(MEM_EVENT_CB_NAME, mem_event_cb, NULL);
 	if (ret < 0 && rte_errno != ENOTSUP) {
 		ret = -rte_errno;
@@ -1040,7 +1071,7 @@ rte_iommufd_mem_ioas_release(uint32_t ioas_id)
 	}
 	if (io->populated)
 		for (unsigned int i = 0; i < mem.n_areas; i++)
-			unmap_one(io, &mem.areas[i]);
+			unmap_one(io, &mem.areas[i], false);
 	ret = iommufd_destroy(mem.iommufd, io->id);
 	if (ret < 0)
 		MEM_LOG(ERR, "IOAS %u: destroy failed: %s%s", io->id, strerror(-ret),
@@ -1168,9 +1199,14 @@ rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len)
 		a = &mem.areas[i];
 	if (a != NULL && a->va == (uintptr_t)va && a->len == len && a->iova == iova &&
 	    a->kind == AREA_EXTERNAL) {
-		area_unmap_all(a);
-		area_delete(i);
-		ret = 0;
+		/*
+		 * An IOAS that refuses keeps the mapping, pinned: so does the record, and
+		 * the caller hears of it and may unmap again (where it is gone already,
+		 * the kernel's ENOENT then counts as done).
+		 */
+		ret = area_unmap_all(a, true);
+		if (ret == 0)
+			area_delete(i);
 	} else {
 		dma_unmap_refused(va, iova, len, a);
 	}

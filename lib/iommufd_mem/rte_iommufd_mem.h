@@ -131,7 +131,11 @@ int rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name);
  */
 int rte_iommufd_mem_dma_map(void *va, uint64_t iova, size_t len);
 
-/** Undo rte_iommufd_mem_dma_map() for exactly that range. */
+/**
+ * Undo rte_iommufd_mem_dma_map() for exactly that range: -ENOENT (nothing done) for any
+ * other range. If an IOAS refuses the unmap, its -errno is returned and the mapping
+ * stays recorded (and pinned, in that IOAS): call again to finish.
+ */
 int rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len);
 
 /**

@@ -21,6 +21,9 @@
  *   dmafault an e1000e told to DMA from an unmapped IOVA (the test bed must notice)
  *   errno    the kernel's errno contracts met through the bus: a cdev another process
  *            holds, a device probed twice, a partial DMA unmap (test_bus_errno.c)
+ *   faults   every call of the bus and the memory library failed in turn, in a probe
+ *            and run-time memory registration (test_bus_faults.c, with LD_PRELOAD of
+ *            libvfiofd_fault_preload.so)
  *
  * --no-test-driver (before the command) unregisters the test driver, so that the
  * e1000e and the virtio NICs go to DPDK's own PCI drivers ("cycles --driver").
@@ -112,6 +115,26 @@ log_seen(size_t mark, const char *needle)
 	fflush(rte_log_get_stream());
 	pthread_mutex_lock(&log_lock);
 	seen = log_buf != NULL && mark <= log_len && strstr(log_buf + mark, needle) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return seen;
+}
+
+bool
+log_line_seen(size_t mark, const char *a, const char *b)
+{
+	bool seen = false;
+
+	fflush(rte_log_get_stream());
+	pthread_mutex_lock(&log_lock);
+	for (const char *l = log_buf != NULL && mark <= log_len ? log_buf + mark : NULL;
+	     l != NULL && *l != '\0' && !seen; ) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+		const char *pa = memmem(l, len, a, strlen(a));
+
+		seen = pa != NULL && memmem(l, len, b, strlen(b)) != NULL;
+		l = nl != NULL ? nl + 1 : NULL;
+	}
 	pthread_mutex_unlock(&log_lock);
 	return seen;
 }
@@ -305,9 +328,8 @@ dev_only_args(int argc, char **argv, const char **dev, int *eal_argc, char ***ea
 	return *dev != NULL;
 }
 
-/* A find_device() comparison that matches every device. */
-static int
-always(const struct rte_device *dev, const void *arg)
+int
+any_device(const struct rte_device *dev, const void *arg)
 {
 	(void)dev;
 	(void)arg;
@@ -356,7 +378,7 @@ check_telemetry(struct tap *t)
 
 		/* every probed device, whoever drives it: vfiofd's test driver, or a DPDK PCI
 		 * driver (--no-test-driver) */
-		while ((dev = bus->find_device(dev, always, NULL)) != NULL) {
+		while ((dev = bus->find_device(dev, any_device, NULL)) != NULL) {
 			const struct rte_vfiofd_device *d = RTE_DEV_TO_VFIOFD(dev);
 			char info[16384];
 
@@ -447,7 +469,7 @@ cmd_scan(int argc, char **argv)
 	{
 		int ndev = 0;
 
-		for (dev = NULL; (dev = bus->find_device(dev, always, NULL)) != NULL;) {
+		for (dev = NULL; (dev = bus->find_device(dev, any_device, NULL)) != NULL;) {
 			bool p = rte_dev_is_probed(dev);
 
 			tap_diag("vfiofd device %s%s", rte_dev_name(dev), p ? " (probed)" : "");
@@ -476,7 +498,7 @@ cmd_scan(int argc, char **argv)
 		int n = 0;
 
 		for (dev = NULL; pci != NULL &&
-		     (dev = pci->find_device(dev, always, NULL)) != NULL;) {
+		     (dev = pci->find_device(dev, any_device, NULL)) != NULL;) {
 			if (!rte_dev_is_probed(dev))
 				continue;
 			tap_diag("bus pci probed %s (driver %s)", rte_dev_name(dev),
@@ -549,7 +571,7 @@ main(int argc, char **argv)
 		{ "scan", cmd_scan }, { "cycles", cmd_cycles }, { "hostile", cmd_hostile },
 		{ "bar", cmd_bar }, { "intr", cmd_intr }, { "coexist", cmd_coexist },
 		{ "hotunplug", cmd_hotunplug }, { "sigbus", cmd_sigbus }, { "mp", cmd_mp }, { "stock", cmd_stock },
-		{ "dmafault", cmd_dmafault }, { "errno", cmd_errno },
+		{ "dmafault", cmd_dmafault }, { "errno", cmd_errno }, { "faults", cmd_faults },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -565,7 +587,7 @@ main(int argc, char **argv)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: %s [--no-test-driver] scan|cycles|hostile|bar|intr|coexist|"
-		"hotunplug|sigbus|mp|stock|dmafault|errno [options] [-- EAL arguments]\n",
+		"hotunplug|sigbus|mp|stock|dmafault|errno|faults [options] [-- EAL arguments]\n",
 		argv[0]);
 	return 2;
 }

@@ -31,6 +31,8 @@ void log_capture_start(void);
 size_t log_mark(void);
 /* Non-zero if @needle was logged since @mark. */
 bool log_seen(size_t mark, const char *needle);
+/* True if one line logged since @mark holds both @a and @b. */
+bool log_line_seen(size_t mark, const char *a, const char *b);
 
 /* Process resources, for "nothing left behind". */
 struct res {
@@ -50,6 +52,8 @@ void res_diag(const char *what, const struct res *r);
  */
 int test_eal_init(int argc, char **argv);
 
+/* A find_device() comparison that matches every device. */
+int any_device(const struct rte_device *dev, const void *arg);
 /* The device @bdf on bus vfiofd, or NULL. */
 struct rte_vfiofd_device *vfiofd_dev(const char *bdf);
 /* The device @bdf on bus pci, or NULL. */
@@ -72,6 +76,7 @@ int cmd_mp(int argc, char **argv);
 int cmd_stock(int argc, char **argv);
 int cmd_dmafault(int argc, char **argv);
 int cmd_errno(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
 
 /* "mp": the secondary process (test_bus_mp.c), and the race against remove of
  * "mp --race" (test_bus_mp_race.c). */

@@ -425,6 +425,12 @@ errno_contracts)
 	run "$VFIOFD_ERRNO_CONTRACTS" --dev="$E1"
 	run "$T" errno --dev="$E1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	;;
+fault_user_probe)
+	# LD_PRELOAD: the fault injector (fault_preload.c); no -m: the heap grows at run time
+	LD_PRELOAD=${VFIOFD_FAULT_PRELOAD:?} \
+		run "$T" faults --dev="$E1" -- -l 0 --huge-unlink --log-level=bus.vfiofd:info \
+		--no-pci -a vfiofd:
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options

@@ -498,7 +498,8 @@ vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
 		VFIOFD_DEV_LOG(ERR, d, "DMA unmap of %zu bytes at %p (IOVA 0x%" PRIx64
 			       ") failed: %s%s", len, addr, iova, strerror(-ret), ret == -ENOENT ?
 			       " (not exactly one mapping made with rte_dev_dma_map(): unmap "
-			       "whole mappings as mapped; nothing was unmapped)" : "");
+			       "whole mappings as mapped; nothing was unmapped)" :
+			       " (the kernel kept the mapping: unmap it again)");
 		rte_errno = -ret;
 		return -1;
 	}

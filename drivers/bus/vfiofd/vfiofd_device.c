@@ -312,9 +312,13 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 			VFIOFD_DEV_LOG(ERR, d, "no-IOMMU device refused: the memory library "
 				       "cannot run in no-IOMMU mode (%s; see above)",
 				       strerror(-ret));
-		else
+		else if (iommufd_hint(ret)[0] != '\0')
 			VFIOFD_DEV_LOG(ERR, d, "cannot use %s: %s%s", iommu_path, strerror(-ret),
 				       iommufd_hint(ret));
+		else
+			/* the library's line just before says which of its steps failed */
+			VFIOFD_DEV_LOG(ERR, d, "the memory library cannot start on %s: %s (see "
+				       "above)", iommu_path, strerror(-ret));
 		goto fail;
 	}
 	d->mem_ref = true;
@@ -329,7 +333,9 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 	/* sysfs again: the device may have been unbound or rebound since the scan */
 	ret = vfiofd_sysfs_find_cdev(sysfs, devroot, d->pub.name, &cdev);
 	if (ret != 0) {
-		VFIOFD_DEV_LOG(ERR, d, "its VFIO device cdev is gone since the scan (%s)",
+		VFIOFD_DEV_LOG(ERR, d, "%s (%s)", ret == -ENOENT || ret == -ENODEV ||
+			       ret == -ENXIO ? "its VFIO device cdev is gone since the scan" :
+			       "cannot find its VFIO device cdev through sysfs again",
 			       strerror(-ret));
 		goto fail;
 	}

@@ -97,11 +97,17 @@ vfiofd_intr_setup(struct vfiofd_device *d)
 		if (all[i] >= d->info.num_irqs)
 			continue;
 		ret = vfio_device_get_irq_info(d->devfd, all[i], &irq);
-		if (ret == -EPROTO)
+		if (ret == -EPROTO) {
 			VFIOFD_DEV_LOG(WARNING, d, "IRQ_INFO(%s): malformed kernel reply (index "
 				       "%u, %u vectors; at most %u): not used",
 				       vfiofd_intr_index_str(all[i]), irq.index, irq.count,
 				       VFIO_IRQ_COUNT_MAX);
+		} else if (ret < 0) {
+			/* an index below num_irqs must answer: no quiet fallback to another */
+			VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_GET_IRQ_INFO(%s) failed: %s",
+				       vfiofd_intr_index_str(all[i]), strerror(-ret));
+			return ret;
+		}
 		if (ret < 0 || irq.count == 0 || !(irq.flags & VFIO_IRQ_INFO_EVENTFD))
 			continue;
 		d->intr_index = all[i];
@@ -333,9 +339,18 @@ vfiofd_req_setup(struct vfiofd_device *d)
 	struct rte_intr_handle *h;
 	int efd, ret;
 
-	if (VFIO_PCI_REQ_IRQ_INDEX >= d->info.num_irqs ||
-	    vfio_device_get_irq_info(d->devfd, VFIO_PCI_REQ_IRQ_INDEX, &irq) < 0 ||
-	    irq.count == 0 || !(irq.flags & VFIO_IRQ_INFO_EVENTFD)) {
+	if (VFIO_PCI_REQ_IRQ_INDEX >= d->info.num_irqs) {
+		VFIOFD_DEV_LOG(DEBUG, d, "no request notifier");
+		return 0;
+	}
+	ret = vfio_device_get_irq_info(d->devfd, VFIO_PCI_REQ_IRQ_INDEX, &irq);
+	if (ret < 0 && ret != -EPROTO) {
+		/* without it the kernel's requests to release the device go unheard */
+		VFIOFD_DEV_LOG(ERR, d, "VFIO_DEVICE_GET_IRQ_INFO(request notifier) failed: %s",
+			       strerror(-ret));
+		return ret;
+	}
+	if (ret < 0 || irq.count == 0 || !(irq.flags & VFIO_IRQ_INFO_EVENTFD)) {
 		VFIOFD_DEV_LOG(DEBUG, d, "no request notifier");
 		return 0;
 	}

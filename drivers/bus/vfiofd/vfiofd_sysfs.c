@@ -286,10 +286,13 @@ vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_i
 	for (size_t i = 0; i < 5; i++) {
 		int ret = dev_attr(sysfs_pci, bdf, attrs[i].name, buf, sizeof(buf));
 
-		if (ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG)
-			return ret;
-		if (ret < 0 || vfiofd_sysfs_parse_hex(buf, attrs[i].max, &v[i]) < 0)
+		/* not a small file of text: what a tree made by hand, not sysfs, holds */
+		if (ret == -EISDIR || ret == -EBADMSG ||
+		    (ret == 0 && vfiofd_sysfs_parse_hex(buf, attrs[i].max, &v[i]) < 0))
 			return -EBADMSG;
+		/* the reader's own trouble (EMFILE, EACCES, ...) is said as it is */
+		if (ret < 0)
+			return ret;
 	}
 	ids->vendor = (uint16_t)v[0];
 	ids->device = (uint16_t)v[1];

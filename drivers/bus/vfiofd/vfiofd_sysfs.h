@@ -68,7 +68,8 @@ struct vfiofd_pci_ids {
  * Read vendor, device, subsystem_vendor, subsystem_device and class of @bdf.
  * Errors: -EINVAL @bdf is not a PCI address; -ENOENT an attribute is missing;
  * -EBADMSG an attribute is not the hex number sysfs writes ("0x1af4"), is too large
- * for its field, or the file is longer than any sysfs attribute of its kind.
+ * for its field, or the file is longer than any sysfs attribute of its kind; another
+ * -errno if it cannot be read (EMFILE, EACCES, ...).
  */
 int vfiofd_sysfs_pci_ids(const char *sysfs_pci, const char *bdf, struct vfiofd_pci_ids *ids);
 

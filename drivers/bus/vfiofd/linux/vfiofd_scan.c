@@ -246,7 +246,8 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 
 		/* bound to vfio-pci but unusable: worth a notice even if not asked for */
 		rte_log(explicit ? RTE_LOG_ERR : RTE_LOG_NOTICE, vfiofd_logtype,
-			"vfiofd: %s: %sskipped: %s\n", bdf, explicit ? "allow-listed, but " : "",
+			"vfiofd: %s: %sskipped: %s%s\n", bdf, explicit ? "allow-listed, but " : "",
+			why != NULL ? "" : "cannot find its VFIO device cdev through sysfs: ",
 			why != NULL ? why : strerror(-ret));
 		vfiofd_bus.scan_refused += explicit;
 		drop_device(bdf);
@@ -271,7 +272,8 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	if (d == NULL) {
 		d = calloc(1, sizeof(*d));
 		if (d == NULL) {
-			VFIOFD_LOG(ERR, "%s: skipped: out of memory", bdf);
+			VFIOFD_LOG(ERR, "%s: skipped: cannot allocate its state: %s", bdf,
+				   strerror(ENOMEM));
 			vfiofd_bus.scan_refused += explicit;
 			return;
 		}
