@@ -96,8 +96,11 @@ sessions=${VFIOFD_VM_SESSIONS:-}
 [ -n "$hook" ] && sessions=
 runs=${VFIOFD_VM_RUNS:-$VFIOFD_BUILD/vm-runs}
 mkdir -p "$runs"
-# The guest command gets most of the time; the rest is for boot and power-off.
-cmd_timeout=$(( timeout_s > 60 ? timeout_s - 30 : timeout_s / 2 ))
+# The guest command gets most of the time; the rest is for boot and power-off. The
+# guest's clock starts when it takes the job, ours now: a boot on one TCG thread of a
+# slow host takes up to a minute, and a command the guest stops must still be reported
+# (its output says where it hung) before our deadline.
+cmd_timeout=$(( timeout_s > 180 ? timeout_s - 90 : timeout_s > 60 ? timeout_s - 30 : timeout_s / 2 ))
 
 # ---- the machine ----
 
@@ -197,8 +200,9 @@ submit() {
 	local J=$1/j.$2
 	mkdir -p "$J"
 	printf '%s\n' "$cmd" > "$J/cmd.sh"
-	# the command runs against the build (and so the DPDK) it came from
-	printf 'CMD_TIMEOUT=%s\nexport VFIOFD_BUILD=%q\n' "$cmd_timeout" "$VFIOFD_BUILD" > "$J/env.sh"
+	# the command runs against the build and the cache (so the DPDK) it came from
+	printf 'CMD_TIMEOUT=%s\nexport VFIOFD_BUILD=%q VFIOFD_CACHE=%q\n' "$cmd_timeout" \
+		"$VFIOFD_BUILD" "$VFIOFD_CACHE" > "$J/env.sh"
 	echo "$2" > "$1/next.tmp" && mv "$1/next.tmp" "$1/next"
 }
 
