@@ -340,6 +340,29 @@ iommu_faults_in() {
 	done < "$1"
 }
 
+# A command that outlived its timeout: the tasks blocked in the kernel (state D), which
+# SIGKILL cannot end, with where they wait, and the kernel's stacks of them (sysrq w;
+# raw addresses: the guest kernel has no kallsyms, System.map of its build names them).
+blocked_tasks() {
+	local d line st comm wchan
+	echo "# STUCK: the command outlived its timeout; tasks blocked in the kernel:"
+	for d in /proc/[0-9]*; do
+		read -r line < "$d/stat" 2> /dev/null || continue
+		st=${line##*) }
+		st=${st%% *}
+		[ "$st" = D ] || continue
+		comm=${line#*(}
+		comm=${comm%)*}
+		wchan=
+		read -r wchan < "$d/wchan" 2> /dev/null # no newline: read "fails" but sets it
+		[ -n "$wchan" ] || wchan=?
+		echo "#   pid ${d#/proc/} ($comm) state D, waiting in $wchan"
+	done
+	echo w > /proc/sysrq-trigger 2> /dev/null
+	sleep 1
+	dmesg 2> /dev/null | sed -n '/sysrq: Show Blocked State/,$p' | head -n 200 | sed 's/^/#   /'
+}
+
 # One job: j.<id>/cmd.sh with j.<id>/env.sh (CMD_TIMEOUT), output and exit code into
 # j.<id>/ (output.log, dmesg.log, rc). A command during which the guest's kernel logged
 # an IOMMU fault fails, whatever it reported: a device that DMAs where the IOMMU does
@@ -358,24 +381,36 @@ run_job() {
 	mounts_before=$(mount_points)
 	say "job $id: running the command (timeout ${CMD_TIMEOUT}s)"
 	timeout -k 5 "$CMD_TIMEOUT" bash "$J/cmd.sh" >> "$LOG" 2>&1 < /dev/null &
-	local pid=$! n=0 fault=
+	local pid=$! n=0 fault= stuck= t0=$SECONDS
 	ticks_check
 	while kill -0 "$pid" 2> /dev/null; do
 		read -r -t 0.05 -u 9
-		if [ $((++n % 20)) = 0 ] && ! ticks_check; then
+		[ $((++n % 20)) = 0 ] || continue
+		if ! ticks_check; then
 			fault=$(stall_fault)
 			kill -9 -1 2> /dev/null
 			break
 		fi
+		# timeout(1) waits for the child it killed: a task blocked in the kernel
+		# never dies, and the job would never report
+		if [ $((SECONDS - t0)) -gt $((CMD_TIMEOUT + 10)) ]; then
+			stuck=1
+			break
+		fi
 	done
-	wait "$pid"
-	rc=$?
+	if [ -n "$stuck" ]; then
+		blocked_tasks >> "$LOG"
+		rc=124
+	else
+		wait "$pid"
+		rc=$?
+	fi
 	[ $rc = 124 ] && echo "# TIMEOUT: the command did not finish within ${CMD_TIMEOUT}s" >> "$LOG"
 	if [ -n "$fault" ]; then
 		echo "# TEST BED FAULT, the command was stopped: $fault" >> "$LOG"
 		echo "$fault" > "$J/fault"
 		rc=125
-	elif [ "$SESSION" = 1 ]; then
+	elif [ "$SESSION" = 1 ] && [ -z "$stuck" ]; then
 		after_job
 		if [ -n "$unclean" ]; then
 			echo "# GUEST LEFT UNCLEAN by the command:$unclean" >> "$LOG"
