@@ -75,6 +75,13 @@ MEM=${VFIOFD_VM_MEM:-$MEM}
 # The NICs of the machine, in PCI order, and what becomes of an igb (see iommu.conf).
 NICS=${NICS:-virtio-net-pci virtio-net-pci e1000e}
 IGB_VFS=${IGB_VFS:-0}
+# The emulated IOMMU's address width: 48 bits covers every user VA (IOVA == VA); real
+# VT-d units often have 39 (profile iommu-39).
+VIOMMU_AW=${VIOMMU_AW:-48}
+case "$VIOMMU_AW" in
+39|48) ;;
+*) die "profile $profile: VIOMMU_AW=39 or 48 (what QEMU's intel-iommu offers), not '$VIOMMU_AW'" ;;
+esac
 for model in $NICS; do
 	case "$model" in virtio-net-pci|e1000e|igb) ;;
 	*) die "profile $profile: NICS may name virtio-net-pci, e1000e and igb, not '$model'" ;;
@@ -125,7 +132,7 @@ qemu_cmdline() {
 		-device virtio-9p-pci,fsdev=results,mount_tag=results)
 	[ -n "$qmp" ] && qemu+=(-qmp unix:"$qmp",server=on,wait=off)
 	if [ "$VIOMMU" = 1 ]; then
-		qemu+=(-device intel-iommu,intremap=on,aw-bits=48)
+		qemu+=(-device intel-iommu,intremap=on,aw-bits=$VIOMMU_AW)
 		append+=" intel_iommu=on"
 	fi
 	[ "$NOIOMMU" = 1 ] && append+=" vfio.enable_unsafe_noiommu_mode=1"

@@ -64,6 +64,11 @@ struct mem_area {
 	uint64_t len;
 	uint64_t iova;
 	bool iova_set;      /* chosen when the area is first mapped (or given, external) */
+	bool cached;        /* its translation is in the cache: only while an IOAS maps it
+			     * (or, translate-only, while it is recorded) */
+	bool freed;         /* the EAL freed it but forgetting it failed part way: recorded
+			     * with what is still held, retried before the range is mapped
+			     * again and at teardown */
 	enum area_kind kind;
 };
 
@@ -110,6 +115,34 @@ static bool
 translate_only(void)
 {
 	return mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || mem.secondary;
+}
+
+/*
+ * EAL memory takes its IOVA from the memsegs, the IOVA the EAL hands PMDs: without an
+ * IOMMU and in a secondary (as above), and in IOVA-as-PA mode with an IOMMU, which the
+ * bus asks for where the IOMMU cannot address user VAs: each page is then mapped at
+ * its physical address, inside the aperture. Otherwise IOVA == VA.
+ */
+static bool
+iova_from_memsegs(void)
+{
+	return translate_only() || rte_eal_iova_mode() == RTE_IOVA_PA;
+}
+
+/*
+ * Memory of the EAL's own heaps, whose IOVA every PMD takes from the EAL (mbuf
+ * buf_iova, memzone iova) rather than from the translation cache: it must be mapped
+ * at that IOVA or not at all. (External memory is the user's: its IOVA is theirs.)
+ */
+static bool
+eal_internal(const struct mem_area *a)
+{
+	const struct rte_memseg_list *msl;
+
+	if (a->kind == AREA_EXTERNAL)
+		return false;
+	msl = rte_mem_virt2memseg_list((void *)a->va);
+	return msl != NULL && !msl->external;
 }
 
 /* ---- the area record ---- */
@@ -339,14 +372,23 @@ map_one(struct ioas *io, struct mem_area *a)
 		fixed = true;
 	} else {
 		/* IOVA == VA where the IOAS allows it, so that the EAL's IOVA-as-VA
-		 * addresses (mbuf buf_iova) are right; else one of ours, else the
-		 * kernel's choice. */
+		 * addresses (mbuf buf_iova) are right; else, for memory whose users
+		 * translate, one of ours, else the kernel's choice. EAL memory has no
+		 * such users: a device given its VA would DMA where nothing (or other
+		 * memory) is mapped. */
 		iova = a->va;
-		fixed = range_fits(io, a->va, a->len) || iova_pick(io, a, &iova);
+		fixed = range_fits(io, a->va, a->len);
+		if (!fixed && eal_internal(a)) {
+			MEM_LOG(ERR, "IOAS %u: DPDK memory at VA 0x%" PRIxPTR " + 0x%" PRIx64 " lies outside the IOVA ranges the IOMMU allows, and PMDs use VAs as IOVAs (IOVA as VA): no device could reach it; run with physical-address access (root: IOVA as PA) or keep DPDK memory inside the IOMMU's aperture (--base-virtaddr)",
+				io->id, a->va, a->len);
+			return -ERANGE;
+		}
+		if (!fixed)
+			fixed = iova_pick(io, a, &iova);
 	}
 	ret = ioas_map(io, a, &iova, fixed);
 	mem.map_calls++;
-	if (ret == -EEXIST && !a->iova_set) {
+	if (ret == -EEXIST && !a->iova_set && !eal_internal(a)) {
 		/* IOVA == VA, or our pick, is taken (by a translated area or one the
 		 * user placed): let the kernel choose a free IOVA */
 		iova = 0;
@@ -388,14 +430,50 @@ unmap_one(const struct ioas *io, const struct mem_area *a, bool missing_ok)
 /* 0 or -errno (logged): PMDs translate through the cache, so memory it cannot hold
  * is no use to a device, mapped or not */
 static int
-cache_insert(const struct mem_area *a)
+cache_insert(struct mem_area *a)
 {
 	int ret = rte_iova_cache_insert(mem.cache, (const void *)a->va, a->len, a->iova);
 
 	if (ret < 0)
 		MEM_LOG(ERR, "cache insert of VA 0x%" PRIxPTR " + 0x%" PRIx64 " failed: %s",
 			a->va, a->len, strerror(-ret));
+	else
+		a->cached = true;
 	return ret;
+}
+
+/*
+ * Drop @a's translation from the cache. @wait: return only once no reader can hold it
+ * (rte_iova_cache_remove()); never from DPDK's memory events, which run under the EAL's
+ * memory lock, for which a reader lcore in rte_malloc() may be waiting: there the
+ * memory is being freed, and no reader may translate freed memory anyway.
+ */
+static int
+cache_drop(struct mem_area *a, bool wait)
+{
+	int ret;
+
+	if (!a->cached)
+		return 0;
+	ret = wait ? rte_iova_cache_remove(mem.cache, (const void *)a->va, a->len) :
+		     rte_iova_cache_remove_nowait(mem.cache, (const void *)a->va, a->len);
+	if (ret < 0) {
+		MEM_LOG(ERR, "cache removal of VA 0x%" PRIxPTR " + 0x%" PRIx64 " failed: %s; the memory stays mapped for DMA, as the cache says",
+			a->va, a->len, strerror(-ret));
+		return ret;
+	}
+	a->cached = false;
+	return 0;
+}
+
+/* Is any IOAS populated (holding DPDK memory for an attached device)? */
+static bool
+any_populated(void)
+{
+	for (unsigned int i = 0; i < mem.n_ioas; i++)
+		if (mem.ioas[i].populated)
+			return true;
+	return false;
 }
 
 /*
@@ -411,6 +489,9 @@ area_map_all(struct mem_area *a)
 
 	if (translate_only())
 		return cache_insert(a);
+	/* no IOAS holds memory yet: the first attachment maps it (ioas_populate) */
+	if (!any_populated())
+		return 0;
 	for (i = 0; i < mem.n_ioas; i++) {
 		if (!mem.ioas[i].populated)
 			continue;
@@ -443,20 +524,24 @@ area_map_all(struct mem_area *a)
 }
 
 /*
- * Forget @a everywhere: the cache first (after its grace period no reader can hold
- * the translation), then the IOMMU. The caller deletes the record. Returns the first
- * error of an IOAS (each is tried); @missing_ok as for unmap_one().
+ * Forget @a everywhere: the cache first, then the IOMMU; the caller deletes the record
+ * once this returns 0. On failure whatever still holds @a keeps holding it, and so
+ * does the record: a cache that cannot drop the translation (-ENOMEM) leaves the
+ * mapping in place (a device may be handed that translation), and an IOAS that refuses
+ * the unmap keeps the pages pinned. The cache never holds a translation no IOAS maps;
+ * a record goes only once its mappings are gone. Returns the first error of an IOAS
+ * (each is tried); @missing_ok as for unmap_one(); @wait as for cache_drop().
  */
 static int
-area_unmap_all(const struct mem_area *a, bool missing_ok)
+area_unmap_all(struct mem_area *a, bool missing_ok, bool wait)
 {
-	int ret = 0;
+	int ret;
 
 	if (!a->iova_set)
 		return 0;
-	rte_iova_cache_remove(mem.cache, (const void *)a->va, a->len);
-	if (translate_only())
-		return 0;
+	ret = cache_drop(a, wait);
+	if (ret < 0 || translate_only())
+		return ret;
 	for (unsigned int i = 0; i < mem.n_ioas; i++) {
 		int r = mem.ioas[i].populated ? unmap_one(&mem.ioas[i], a, missing_ok) : 0;
 
@@ -588,6 +673,7 @@ static int
 ioas_populate(struct ioas *io)
 {
 	uint64_t bytes = 0;
+	bool first = !any_populated();
 	unsigned int i;
 	int ret;
 
@@ -608,19 +694,25 @@ ioas_populate(struct ioas *io)
 				ret == -ERANGE ? " (outside the IOVA ranges this IOAS allows)" : "");
 			break;
 		}
-		if (new_iova) {
+		/* the first IOAS to map an area makes its translation valid */
+		if (!a->cached) {
 			ret = cache_insert(a);
 			if (ret < 0) {
 				unmap_one(io, a, false);
-				a->iova_set = false;
+				if (new_iova)
+					a->iova_set = false;
 				break;
 			}
 		}
 	}
 	if (ret < 0) {
-		/* Undo this IOAS only; areas already known to other IOASes keep their IOVA. */
-		while (i-- > 0)
+		/* Undo this IOAS only; areas already known to other IOASes keep their IOVA
+		 * and translation. The probe fails: no device was handed these. */
+		while (i-- > 0) {
 			unmap_one(io, &mem.areas[i], false);
+			if (first)
+				cache_drop(&mem.areas[i], false);
+		}
 		return ret;
 	}
 	io->populated = true;
@@ -679,10 +771,27 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 	/* External memory outside a malloc heap is the user's to map (rte_dev_dma_map). */
 	if (msl->external && !msl->heap)
 		return 0;
-	if (translate_only() || msl->external) {
-		/* Page by page: IOVA = PA (what the EAL found in pagemap), the primary's
-		 * IOVA == VA (secondary), or the IOVA the user gave for external heap
-		 * memory, if any. */
+	if (iova_from_memsegs() && !msl->external) {
+		/* IOVA = PA (what the EAL found in pagemap), or the primary's IOVA
+		 * (secondary): a device given the EAL's IOVA must find this page there */
+		if (ms->iova == RTE_BAD_IOVA) {
+			MEM_LOG(ERR, "page 0x%" PRIxPTR " has no IOVA from the EAL (IOVA as %s): devices cannot use it",
+				a.va, rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" : "VA");
+			return -EFAULT;
+		}
+		a.iova = ms->iova;
+		a.iova_set = true;
+		/* mapped with an IOMMU: pages contiguous in both VA and IOVA are one run,
+		 * one mapping; in translate-only modes, page by page as before */
+		if (translate_only() || a.kind != AREA_RUN)
+			a.kind = AREA_PAGE;
+		else if (prev != NULL && prev->kind == AREA_RUN && prev->iova_set &&
+			 prev->va + prev->len == a.va && prev->iova + prev->len == a.iova) {
+			prev->len += a.len;
+			return 0;
+		}
+	} else if (msl->external) {
+		/* page by page: the IOVA the user gave for external heap memory, if any */
 		if (ms->iova != RTE_BAD_IOVA) {
 			a.iova = ms->iova;
 			a.iova_set = true;
@@ -698,6 +807,29 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 }
 
 /*
+ * Finish forgetting the freed areas in [va, va + len) (see struct mem_area), before
+ * the range is recorded again: where one still holds on, area_insert() refuses the new
+ * memory (-EEXIST) and says so, rather than let two records of one VA disagree.
+ */
+static void
+freed_retry(uintptr_t va, uint64_t len)
+{
+	unsigned int i = area_search(va);
+
+	while (i < mem.n_areas && mem.areas[i].va < va + len) {
+		struct mem_area *a = &mem.areas[i];
+
+		if (a->freed && area_unmap_all(a, true, false) == 0) {
+			MEM_LOG(NOTICE, "freed memory 0x%" PRIxPTR " + 0x%" PRIx64 " is forgotten at last",
+				a->va, a->len);
+			area_delete(i);
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
  * New EAL memory [va, va + len), recorded in the unit a later free can take away: the
  * whole chunk under --match-allocations, else each page (as DPDK's own VFIO code does).
  * @whole_chunk false forces pages (the remainder of a split chunk).
@@ -709,7 +841,7 @@ event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 	uint64_t pgsz = msl != NULL ? msl->page_sz : 0;
 	/* External heap pages may carry IOVAs of the user's choosing: page by page. */
 	bool chunk = whole_chunk && mem.match_allocations && msl != NULL && !msl->external &&
-		     !translate_only();
+		     !iova_from_memsegs();
 	uint64_t unit = chunk ? len : pgsz;
 
 	/*
@@ -725,17 +857,20 @@ event_alloc(uintptr_t va, size_t len, bool whole_chunk)
 		const struct rte_memseg *ms = rte_mem_virt2memseg((void *)p, msl);
 		int i;
 
-		/* IOVA = PA without an IOMMU; the user's IOVA for external memory. */
-		if (ms != NULL && ms->iova != RTE_BAD_IOVA && (translate_only() || msl->external)) {
+		/* the EAL's IOVA (PA, or the primary's); the user's for external memory */
+		if (ms != NULL && ms->iova != RTE_BAD_IOVA && (iova_from_memsegs() || msl->external)) {
 			a.iova = ms->iova;
 			a.iova_set = true;
-		} else if (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU) {
-			MEM_LOG(ERR, "page 0x%" PRIxPTR " has no physical address: devices cannot use it", p);
+		} else if (iova_from_memsegs() && !msl->external) {
+			MEM_LOG(ERR, "page 0x%" PRIxPTR " has no IOVA from the EAL (IOVA as %s): devices cannot use it",
+				p, rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" : "VA");
 			continue;
 		}
+		freed_retry(p, unit);
 		i = area_insert(&a);
 		if (i < 0) {
-			MEM_LOG(ERR, "alloc event: cannot record 0x%" PRIxPTR ": %s", p, strerror(-i));
+			MEM_LOG(ERR, "alloc event: cannot record 0x%" PRIxPTR ": %s%s", p, strerror(-i),
+				i == -EEXIST ? " (memory freed there earlier is still mapped: its unmap failed)" : "");
 			continue;
 		}
 		if (area_map_all(&mem.areas[i]) < 0) {
@@ -761,14 +896,29 @@ event_free(uintptr_t va, size_t len)
 
 	while (i < mem.n_areas && mem.areas[i].va < end) {
 		struct mem_area a = mem.areas[i];
+		bool split = a.va < va || a.va + a.len > end;
 
-		if (a.kind == AREA_EXTERNAL) {
+		if (a.kind == AREA_EXTERNAL || a.freed) {
 			i++;
 			continue;
 		}
-		area_unmap_all(&a, false);
+		if (area_unmap_all(&mem.areas[i], false, false) < 0) {
+			struct mem_area *kept = &mem.areas[i];
+
+			/* A split area holds live memory too: it must stay translatable. */
+			if (split && !kept->cached)
+				cache_insert(kept);
+			else if (!split)
+				kept->freed = true;
+			MEM_LOG(ERR, "freed memory 0x%" PRIxPTR " + 0x%" PRIx64 " stays %s: %s",
+				a.va, a.len, kept->cached ? "mapped and in the cache" : "mapped",
+				split ? "it shares an area with live memory" :
+				"recorded until a retry succeeds (when the range is allocated again, or at the end)");
+			i++;
+			continue;
+		}
 		area_delete(i);
-		if (a.va < va || a.va + a.len > end) {
+		if (split) {
 			MEM_LOG(ERR, "free of 0x%" PRIxPTR " + 0x%zx splits %s 0x%" PRIxPTR " + 0x%" PRIx64 ": remapping the rest page by page; devices must not DMA there meanwhile",
 				va, len, a.kind == AREA_CHUNK ? "allocation" : "area", a.va, a.len);
 			if (a.kind == AREA_CHUNK && mem.match_allocations) {
@@ -804,7 +954,7 @@ static void
 teardown(void)
 {
 	for (unsigned int i = 0; i < mem.n_areas; i++)
-		area_unmap_all(&mem.areas[i], false);
+		area_unmap_all(&mem.areas[i], mem.areas[i].freed, true);
 	free(mem.areas);
 	mem.areas = NULL;
 	mem.n_areas = mem.cap_areas = 0;
@@ -821,8 +971,10 @@ teardown(void)
 	if (mem.iommufd >= 0)
 		close(mem.iommufd);
 	mem.iommufd = -1;
-	if (mem.cache != NULL)
-		rte_iova_cache_free(mem.cache);
+	/* rte_iommufd_mem_fini() refuses while readers are registered; an init that
+	 * fails has handed the cache to none */
+	if (mem.cache != NULL && rte_iova_cache_free(mem.cache) < 0)
+		MEM_LOG(ERR, "the translation cache has readers: left allocated");
 	mem.cache = NULL;
 	mem.mode = RTE_IOMMUFD_MEM_MODE_NONE;
 	mem.map_calls = mem.unmap_calls = mem.map_file_calls = 0;
@@ -904,12 +1056,11 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		}
 		goto out;
 	}
-	if (conf->secondary && (want != RTE_IOMMUFD_MEM_MODE_IOMMUFD || conf->iommufd < 0 ||
-				rte_eal_iova_mode() != RTE_IOVA_VA)) {
+	if (conf->secondary && (want != RTE_IOMMUFD_MEM_MODE_IOMMUFD || conf->iommufd < 0)) {
 		ret = -EINVAL;
 		if (conf->iommufd >= 0)
 			close(conf->iommufd);
-		MEM_LOG(ERR, "secondary mode needs the primary's iommufd and IOVA as VA (no-IOMMU mode has no secondaries)");
+		MEM_LOG(ERR, "secondary mode needs the primary's iommufd (no-IOMMU mode has no secondaries)");
 		goto out;
 	}
 	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU && vfio_noiommu_mode_enabled(NULL) != 1) {
@@ -967,9 +1118,11 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	mem.match_allocations = conf->match_allocations || eal_matches_allocations();
 	mem.refcnt = 1;
 	ret = 0;
-	MEM_LOG(INFO, "%s mode%s, %u memory areas recorded; run-time memory mapped %s",
+	MEM_LOG(INFO, "%s mode%s%s, %u memory areas recorded; run-time memory mapped %s",
 		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd",
-		mem.secondary ? " (secondary: the primary maps)" : "", mem.n_areas,
+		mem.secondary ? " (secondary: the primary maps)" : "",
+		!translate_only() && iova_from_memsegs() ?
+		" (IOVA as PA: each page mapped at its physical address)" : "", mem.n_areas,
 		mem.match_allocations ? "per allocation (--match-allocations)" : "per page");
 	goto out;
 fail:
@@ -980,13 +1133,22 @@ out:
 	return ret;
 }
 
-void
+int
 rte_iommufd_mem_fini(void)
 {
 	bool unregister = false, validator = false;
+	unsigned int readers;
+	int ret = 0;
 
 	pthread_mutex_lock(&mem.lock);
-	if (mem.refcnt > 0 && --mem.refcnt == 0) {
+	readers = rte_iova_cache_readers(mem.cache);
+	if (mem.refcnt == 1 && readers > 0) {
+		/* Unmapping memory a reader may still translate would hand devices dead
+		 * IOVAs, and freeing the cache under it a use-after-free. */
+		MEM_LOG(ERR, "not torn down: %u reader(s) of the translation cache still registered (a PMD's lcores must call rte_iova_cache_reader_unregister() first); memory stays mapped",
+			readers);
+		ret = -EBUSY;
+	} else if (mem.refcnt > 0 && --mem.refcnt == 0) {
 		unregister = mem.event_cb;
 		mem.event_cb = false;
 		validator = mem.validator;
@@ -999,6 +1161,7 @@ rte_iommufd_mem_fini(void)
 		rte_mem_event_callback_unregister(MEM_EVENT_CB_NAME, NULL);
 	if (validator)
 		memlock_validator_unregister();
+	return ret;
 }
 
 enum rte_iommufd_mem_mode
@@ -1069,9 +1232,18 @@ rte_iommufd_mem_ioas_release(uint32_t ioas_id)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (io->populated)
-		for (unsigned int i = 0; i < mem.n_areas; i++)
+	if (io->populated) {
+		bool last;
+
+		io->populated = false;
+		/* the last IOAS holding the memory: its translations go first */
+		last = !any_populated();
+		for (unsigned int i = 0; i < mem.n_areas; i++) {
+			if (last)
+				cache_drop(&mem.areas[i], true);
 			unmap_one(io, &mem.areas[i], false);
+		}
+	}
 	ret = iommufd_destroy(mem.iommufd, io->id);
 	if (ret < 0)
 		MEM_LOG(ERR, "IOAS %u: destroy failed: %s%s", io->id, strerror(-ret),
@@ -1204,7 +1376,7 @@ rte_iommufd_mem_dma_unmap(void *va, uint64_t iova, size_t len)
 		 * the caller hears of it and may unmap again (where it is gone already,
 		 * the kernel's ENOENT then counts as done).
 		 */
-		ret = area_unmap_all(a, true);
+		ret = area_unmap_all(&mem.areas[i], true, true);
 		if (ret == 0)
 			area_delete(i);
 	} else {
@@ -1239,8 +1411,12 @@ rte_iommufd_mem_stats_get(struct rte_iommufd_mem_stats *st)
 		for (unsigned int i = 0; i < mem.n_areas; i++)
 			st->mapped_bytes += mem.areas[i].len;
 	}
-	for (unsigned int i = 0; i < mem.n_areas; i++)
+	for (unsigned int i = 0; i < mem.n_areas; i++) {
 		if (mem.areas[i].iova_set && mem.areas[i].iova != mem.areas[i].va)
 			st->iova_translated += mem.areas[i].len;
+		st->cached_areas += mem.areas[i].cached;
+		if (mem.areas[i].freed)
+			st->freed_held_bytes += mem.areas[i].len;
+	}
 	pthread_mutex_unlock(&mem.lock);
 }

@@ -762,14 +762,31 @@ slot_range(uintptr_t va, uintptr_t end, size_t *s0, size_t *s1)
 	return true;
 }
 
-void
+unsigned int
+rte_iova_cache_readers(const struct rte_iova_cache *c)
+{
+	const struct iova_cache *ic = (const struct iova_cache *)c;
+	unsigned int i, n = 0;
+
+	if (c == NULL)
+		return 0;
+	/* tid is the one field a reader publishes atomically (register/unregister) */
+	for (i = 0; i < ic->max_readers; i++)
+		n += __atomic_load_n(&ic->readers[i].tid, __ATOMIC_ACQUIRE) != 0;
+	return n;
+}
+
+int
 rte_iova_cache_free(struct rte_iova_cache *c)
 {
 	struct iova_cache *ic = priv(c);
 	size_t g, k;
 
 	if (c == NULL)
-		return;
+		return 0;
+	/* A registered reader, even offline, may go online and read what we free. */
+	if (rte_iova_cache_readers(c) > 0)
+		return -EBUSY;
 	/* Slot nodes belong to one entry each. */
 	for (g = 0; g < RTE_IOVA_CACHE_TOP_ENTRIES; g++) {
 		struct iova_cache_leaf *lf = leaf_at(ic, g);
@@ -789,6 +806,7 @@ rte_iova_cache_free(struct rte_iova_cache *c)
 	free(ic->pub.qsbr);
 	free(ic->readers);
 	free(ic);
+	return 0;
 }
 
 /* ---- insert ---- */
@@ -975,8 +993,9 @@ out:
 
 /* ---- remove ---- */
 
-int
-rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
+/* Remove a region; with @wait, return only after a grace period (see the header). */
+static int
+region_remove(struct rte_iova_cache *c, const void *va, size_t len, bool wait)
 {
 	struct iova_cache *ic = priv(c);
 	uintptr_t a = (uintptr_t)va, end;
@@ -1081,6 +1100,13 @@ rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
 	ic->nb_regions--;
 
 	token = retire(ic, old_list);
+	if (!wait) {
+		/* the retired objects are freed by a later update once readers
+		 * have passed a quiescent state (reclaim) */
+		reclaim(ic);
+		pthread_mutex_unlock(&ic->lock);
+		return 0;
+	}
 	self = self_reader(ic);
 	pthread_mutex_unlock(&ic->lock);
 
@@ -1105,6 +1131,18 @@ nomem:
 	list_free(ic, built);
 	pthread_mutex_unlock(&ic->lock);
 	return -ENOMEM;
+}
+
+int
+rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len)
+{
+	return region_remove(c, va, len, true);
+}
+
+int
+rte_iova_cache_remove_nowait(struct rte_iova_cache *c, const void *va, size_t len)
+{
+	return region_remove(c, va, len, false);
 }
 
 /* ---- readers ---- */

@@ -94,8 +94,13 @@ int rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf);
 /**
  * Drop a reference; the last one unmaps everything, destroys the IOASes and closes the
  * iommufd. After it no page stays pinned.
+ *
+ * @return
+ *   0; -EBUSY (logged, the reference is kept) for the last reference while readers of
+ *   the translation cache are registered: they could still translate, or read the
+ *   cache's memory.
  */
-void rte_iommufd_mem_fini(void);
+int rte_iommufd_mem_fini(void);
 
 /** Current mode. */
 enum rte_iommufd_mem_mode rte_iommufd_mem_mode(void);
@@ -167,6 +172,9 @@ struct rte_iommufd_mem_stats {
 	uint32_t ioas_count;    /**< IOASes managed */
 	uint32_t ioas_populated; /**< IOASes a device attached to (holding the memory) */
 	uint64_t iova_translated; /**< bytes mapped at an IOVA other than their VA */
+	uint32_t cached_areas;  /**< areas whose translation is in the cache */
+	uint64_t freed_held_bytes; /**< memory the EAL freed that is still mapped, because
+				    * an unmap (or the cache removal) failed; retried */
 };
 
 /** Fill @stats. */

@@ -193,13 +193,28 @@ rte_iova_cache_create(const struct rte_iova_cache_params *params);
 /**
  * Free a cache and all its internal memory.
  *
- * No other thread may use the cache any more (no reader may be online).
+ * No other thread may use the cache any more: the call is refused while a
+ * reader is registered (online or not), since it could read freed memory.
  *
  * @param c
  *   Cache to free; NULL is ignored.
+ * @return
+ *   0 (freed, or NULL); -EBUSY if readers are registered (nothing freed).
  */
-void
+int
 rte_iova_cache_free(struct rte_iova_cache *c);
+
+/**
+ * Number of registered readers (rte_iova_cache_reader_register() not yet
+ * undone by rte_iova_cache_reader_unregister()).
+ *
+ * @param c
+ *   Cache; NULL counts none.
+ * @return
+ *   The number of registered readers.
+ */
+unsigned int
+rte_iova_cache_readers(const struct rte_iova_cache *c);
 
 /**
  * Insert a region.
@@ -247,6 +262,32 @@ rte_iova_cache_insert(struct rte_iova_cache *c, const void *va, size_t len,
  */
 int
 rte_iova_cache_remove(struct rte_iova_cache *c, const void *va, size_t len);
+
+/**
+ * Remove the region inserted with exactly this va and len, without waiting
+ * for readers.
+ *
+ * For memory no reader may translate any longer, such as memory the EAL has
+ * just freed, and for callers that must not block on readers: DPDK's memory
+ * event callbacks run under the EAL's memory lock, which a reader lcore may
+ * wait for in rte_malloc(), so a grace-period wait there could deadlock.
+ * Readers looking up other addresses are unaffected: what they may still
+ * read is freed only after a later grace period (by a later insert, remove
+ * or this call, whichever finds it over). Unlike rte_iova_cache_remove(), a
+ * reader that looked the region up just before may still hold its
+ * translation: the caller's own rules must exclude that.
+ *
+ * @param c
+ *   Cache.
+ * @param va
+ *   First byte of the region, as inserted.
+ * @param len
+ *   Length of the region, as inserted.
+ * @return
+ *   As for rte_iova_cache_remove().
+ */
+int
+rte_iova_cache_remove_nowait(struct rte_iova_cache *c, const void *va, size_t len);
 
 /**
  * Register the calling thread as a reader with id thread_id, and put it

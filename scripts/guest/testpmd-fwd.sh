@@ -4,7 +4,7 @@
 # check that the counts reconcile.
 #   testpmd-fwd.sh [--nics virtio|stock|igbvf|igbvf-e1000e] [--path pci|vfiofd|installed]
 #                  [--seconds N] [--mode io] [--queues N] [--devargs K=V[,K=V]]
-#                  [--build DIR] [--min-packets N] [--tag NAME]
+#                  [--build DIR] [--min-packets N] [--tag NAME] [--eal 'ARGS']
 # --nics: the port pair (port 0, port 1).
 #   virtio (default): the two virtio-net NICs (VFIOFD_VIRTIO_BDFS).
 #   stock: the e1000e and the igb PF (VFIOFD_E1000E_BDFS, VFIOFD_IGB_BDFS; profiles
@@ -32,6 +32,7 @@
 # --min-packets N: fail unless every port received and sent at least N packets; stop
 #   as soon as they have (--seconds is then the limit).
 # --tag NAME: the name printed in the FWD lines instead of the path.
+# --eal 'ARGS': more EAL arguments (a word list), e.g. --base-virtaddr=...
 # --runas UID:HUGEDIR: run testpmd as user UID (and group UID) with no capabilities and
 #   no new privileges, on hugetlbfs mount HUGEDIR; the caller grants what it needs (see
 #   app/test-vfiofd/bus/vm_unprivileged.sh). Its EAL runtime directory is
@@ -42,7 +43,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 path=pci seconds=20 mode=io queues=1 devargs= build=$VFIOFD_BUILD min_packets=0 tag=
-runas=
+runas= eal_extra=
 nics=virtio
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--min-packets) min_packets=$2; shift 2 ;;
 	--tag) tag=$2; shift 2 ;;
 	--runas) runas=$2; shift 2 ;;
+	--eal) eal_extra=$2; shift 2 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -194,7 +196,7 @@ low_count() {
 	echo "quit"
 } | timeout -k 5 $((seconds + 60)) "${wrap[@]}" stdbuf -oL "$DPDK_PREFIX/bin/dpdk-testpmd" \
 	-l 0-1 -n 1 --file-prefix "fwd-$tag" --log-level=lib.eal:notice "${user_eal[@]}" \
-	"${allow[@]}" -- -i \
+	$eal_extra "${allow[@]}" -- -i \
 	--forward-mode="$mode" --rxq="$queues" --txq="$queues" --total-num-mbufs=16384 \
 	"${multi_flow[@]}" "${peers[@]}" \
 	> "$out" 2>&1 || { tail -n 40 "$out"; die "dpdk-testpmd ($tag) failed"; }

@@ -20,11 +20,21 @@
  *     removed: fds, mappings, VmPin, devargs and the bus's device list are back to the
  *     baseline.
  * Start the EAL without -m (memory grows at run time) and with "-a vfiofd:".
+ *
+ * "faults --dev BDF --memory" (test mem_fault_consistency): the probe runs untouched
+ * and only the memory steps meet faults, with the allocation and its free done twice
+ * (the second lands where the first was, where memory whose unmap failed may still be
+ * held). After every step of every run the memory library, its cache and the kernel
+ * must agree (memory_consistent()): the cache holds exactly the library's cached
+ * records; every page it translates is mapped in the IOAS at that IOVA; every page the
+ * EAL freed that the IOAS still maps is one the library still records as held.
  */
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,18 +50,32 @@
 #include <rte_memory.h>
 
 #include "rte_iommufd_mem.h"
+#include "rte_iova_cache.h"
 #include "fault_preload.h"
 #include "test_bus.h"
+#include "../ioas_probe.h"
 
 #define EXT_LEN (2u << 20)
 
-enum step { STEP_PROBE, STEP_DMA_MAP, STEP_DMA_UNMAP, STEP_ALLOC, STEP_FREE, STEP_DONE };
+enum step {
+	STEP_PROBE, STEP_DMA_MAP, STEP_DMA_UNMAP, STEP_ALLOC, STEP_FREE, STEP_ALLOC2,
+	STEP_FREE2, STEP_DONE
+};
 
 static const char *const step_name[] = {
 	[STEP_PROBE] = "probe", [STEP_DMA_MAP] = "rte_dev_dma_map",
 	[STEP_DMA_UNMAP] = "rte_dev_dma_unmap", [STEP_ALLOC] = "rte_malloc (heap grows)",
-	[STEP_FREE] = "rte_free (heap shrinks)", [STEP_DONE] = "-",
+	[STEP_FREE] = "rte_free (heap shrinks)",
+	[STEP_ALLOC2] = "rte_malloc again (heap grows where it was)",
+	[STEP_FREE2] = "rte_free again", [STEP_DONE] = "-",
 };
+
+/* DPDK's memory events cannot fail: a fault there is absorbed, with a line */
+static bool
+step_is_event(enum step s)
+{
+	return s == STEP_ALLOC || s == STEP_FREE || s == STEP_ALLOC2 || s == STEP_FREE2;
+}
 
 static struct {
 	vfiofd_fault_watch_t watch;
@@ -66,6 +90,10 @@ struct run {
 	enum step failed;             /* the step that reported a failure, or STEP_DONE */
 	unsigned long start[STEP_DONE + 1]; /* calls counted when each step began */
 	bool probed, mapped;
+	bool memory;                  /* --memory: probe untouched, the steps twice, checked */
+	void *probe_page;             /* for ioas_maps_iova() */
+	uintptr_t grown_lo, grown_hi; /* the pages the allocations spanned */
+	char inconsistent[512];       /* the first disagreement seen, or "" */
 };
 
 static int
@@ -77,20 +105,125 @@ untranslated(const struct rte_memseg_list *msl, const struct rte_memseg *ms, voi
 	return 0;
 }
 
+/* Is page @va of DPDK memory allocated now (the EAL's memseg in use)? */
+static bool
+page_in_use(uintptr_t va)
+{
+	struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)va);
+
+	return msl != NULL && rte_fbarray_is_used(&msl->memseg_arr,
+		(unsigned int)((va - (uintptr_t)msl->base_va) / msl->page_sz)) == 1;
+}
+
+/*
+ * After step @s: do the library's records, its cache and the IOAS agree (see the file
+ * comment)? The first disagreement is kept in r->inconsistent. The probe page is
+ * mapped by the test binary, whose calls the injector never counts.
+ */
+static void
+memory_consistent(struct run *r, enum step s)
+{
+	struct rte_iova_cache *c = rte_iommufd_mem_cache();
+	int fd = rte_iommufd_mem_iommufd();
+	uint32_t ioas = rte_iommufd_mem_default_ioas();
+	struct rte_iommufd_mem_stats st;
+	uint64_t held = 0;
+	unsigned int cached;
+	char *why = r->inconsistent;
+
+	if (!r->memory || why[0] != '\0' || !r->probed || c == NULL || fd < 0)
+		return;
+	rte_iommufd_mem_stats_get(&st);
+	cached = rte_iova_cache_count(c);
+	if (cached != st.cached_areas) {
+		snprintf(why, sizeof(r->inconsistent), "after %s the cache holds %u regions, the "
+			 "library records %u as cached", step_name[s], cached, st.cached_areas);
+		return;
+	}
+	for (uintptr_t va = r->grown_lo; va < r->grown_hi; va += RTE_PGSIZE_2M) {
+		rte_iova_t iova = rte_iommufd_mem_va2iova((void *)va);
+		int m = ioas_maps_iova(fd, ioas, iova != RTE_BAD_IOVA ? iova : va,
+				       r->probe_page);
+
+		if (m < 0) {
+			snprintf(why, sizeof(r->inconsistent), "after %s: probing IOVA 0x%" PRIx64
+				 ": %s", step_name[s], iova, strerror(-m));
+			return;
+		}
+		if (iova != RTE_BAD_IOVA && m == 0) {
+			snprintf(why, sizeof(r->inconsistent), "after %s the cache translates VA "
+				 "0x%" PRIxPTR " to IOVA 0x%" PRIx64 ", which the IOAS does not map",
+				 step_name[s], va, iova);
+			return;
+		}
+		if (iova == RTE_BAD_IOVA && m == 1 && !page_in_use(va))
+			held += RTE_PGSIZE_2M;
+	}
+	if (held != st.freed_held_bytes)
+		snprintf(why, sizeof(r->inconsistent), "after %s the IOAS still maps %" PRIu64
+			 " KiB of freed memory, the library records %" PRIu64 " KiB held",
+			 step_name[s], held >> 10, st.freed_held_bytes >> 10);
+}
+
+/* rte_malloc more than the heap holds (the EAL allocates pages, the library maps
+ * them), noting the pages it spans; NULL on failure. */
+static void *
+grow_heap(struct run *r)
+{
+	struct rte_malloc_socket_stats st;
+	size_t len;
+	void *p;
+
+	rte_malloc_get_socket_stats(rte_socket_id(), &st);
+	len = st.greatest_free_size + 4096;
+	p = rte_malloc("vfiofd_faults", len, 0);
+	if (p != NULL) {
+		uintptr_t lo = RTE_ALIGN_FLOOR((uintptr_t)p, RTE_PGSIZE_2M);
+		uintptr_t hi = RTE_ALIGN_CEIL((uintptr_t)p + len, RTE_PGSIZE_2M);
+
+		r->grown_lo = r->grown_lo != 0 ? RTE_MIN(r->grown_lo, lo) : lo;
+		r->grown_hi = RTE_MAX(r->grown_hi, hi);
+	}
+	return p;
+}
+
+/* One allocation and its free, as steps @alloc and @alloc + 1; false if it failed. */
+static bool
+alloc_free(struct run *r, enum step alloc)
+{
+	void *p;
+
+	r->start[alloc] = inj.calls();
+	p = grow_heap(r);
+	if (p == NULL) {
+		r->failed = alloc;
+		return false;
+	}
+	memory_consistent(r, alloc);
+	r->start[alloc + 1] = inj.calls();
+	rte_free(p);
+	memory_consistent(r, alloc + 1);
+	return true;
+}
+
 /* The sequence, armed; stops at the first step that reports a failure. */
 static void
 sequence(struct run *r)
 {
-	struct rte_malloc_socket_stats st;
 	struct rte_vfiofd_device *dev;
 	char devargs[64];
-	void *p;
 
 	r->failed = STEP_DONE;
-	r->probed = r->mapped = false;
+	/* a step not reached this run (ALLOC2 without --memory) holds no call */
+	for (enum step i = STEP_PROBE; i <= STEP_DONE; i++)
+		r->start[i] = ULONG_MAX;
+	r->mapped = false;
+	r->grown_lo = r->grown_hi = 0;
+	r->inconsistent[0] = '\0';
 	snprintf(devargs, sizeof(devargs), "vfiofd:%s", r->bdf);
 	r->start[STEP_PROBE] = inj.calls();
-	if (rte_dev_probe(devargs) != 0) {
+	/* --memory: probed untouched before the injector was armed */
+	if (!r->probed && rte_dev_probe(devargs) != 0) {
 		r->failed = STEP_PROBE;
 		return;
 	}
@@ -120,16 +253,11 @@ sequence(struct run *r)
 		return;
 	}
 	r->mapped = false;
-	/* more than the heap holds: the EAL allocates pages, the library maps them */
-	rte_malloc_get_socket_stats(rte_socket_id(), &st);
-	r->start[STEP_ALLOC] = inj.calls();
-	p = rte_malloc("vfiofd_faults", st.greatest_free_size + 4096, 0);
-	if (p == NULL) {
-		r->failed = STEP_ALLOC;
+	memory_consistent(r, STEP_DMA_UNMAP);
+	if (!alloc_free(r, STEP_ALLOC))
 		return;
-	}
-	r->start[STEP_FREE] = inj.calls();
-	rte_free(p);
+	if (r->memory && !alloc_free(r, STEP_ALLOC2))
+		return;
 	r->start[STEP_DONE] = inj.calls();
 }
 
@@ -222,13 +350,26 @@ fault_point(struct tap *t, struct run *r, unsigned long nth, const struct res *b
 	bool ok = true, absorbed = false;
 	const char *what;
 
+	r->probed = false;
+	if (r->memory) {
+		char devargs[64];
+
+		snprintf(devargs, sizeof(devargs), "vfiofd:%s", r->bdf);
+		if (rte_dev_probe(devargs) != 0) {
+			tap_check(t, false, "fault %lu: the untouched probe failed", nth);
+			return false;
+		}
+		r->probed = true;
+	}
 	inj.arm(nth);
 	sequence(r);
 	inj.disarm(&fi);
 	if (!fi.fired) {
-		tap_check(t, r->failed == STEP_DONE, "%lu calls from the bus and the memory "
-			  "library: the sequence runs untouched (%s)", fi.calls,
-			  r->failed == STEP_DONE ? "all steps done" : step_name[r->failed]);
+		tap_check(t, r->failed == STEP_DONE && r->inconsistent[0] == '\0',
+			  "%lu calls from the bus and the memory library: the sequence runs "
+			  "untouched (%s)%s%s", fi.calls,
+			  r->failed == STEP_DONE ? "all steps done" : step_name[r->failed],
+			  r->inconsistent[0] != '\0' ? "; " : "", r->inconsistent);
 		if (r->mapped)
 			rte_dev_dma_unmap(&vfiofd_dev(r->bdf)->device, r->ext, (uintptr_t)r->ext,
 					  EXT_LEN);
@@ -243,8 +384,7 @@ fault_point(struct tap *t, struct run *r, unsigned long nth, const struct res *b
 		/* the fault was absorbed: nothing failed, the sequence went on (a fallback);
 		 * DPDK's memory events cannot refuse, so there the line is a must */
 		absorbed = true;
-		if ((s == STEP_ALLOC || s == STEP_FREE) &&
-		    !log_line_seen(mark, "IOMMUFD_MEM: ", what)) {
+		if (step_is_event(s) && !log_line_seen(mark, "IOMMUFD_MEM: ", what)) {
 			ok = false;
 			add_why(why, sizeof(why), "%s cannot fail, yet no line of the memory "
 				"library says '%s'", step_name[s], what);
@@ -259,13 +399,17 @@ fault_point(struct tap *t, struct run *r, unsigned long nth, const struct res *b
 
 		snprintf(dev, sizeof(dev), "vfiofd: %s: ", r->bdf);
 		/* DPDK's own memory belongs to no one device: its lines name the IOAS */
-		line = s == STEP_ALLOC ? log_line_seen(mark, "IOMMUFD_MEM: IOAS ", what) :
+		line = step_is_event(s) ? log_line_seen(mark, "IOMMUFD_MEM: IOAS ", what) :
 		       log_line_seen(mark, dev, what);
 		if (!line) {
 			ok = false;
 			add_why(why, sizeof(why), "no line names %s and '%s'",
-				s == STEP_ALLOC ? "the IOAS" : "the device", what);
+				step_is_event(s) ? "the IOAS" : "the device", what);
 		}
+	}
+	if (r->inconsistent[0] != '\0') {
+		ok = false;
+		add_why(why, sizeof(why), "%s", r->inconsistent);
 	}
 	if (r->failed == STEP_PROBE) {
 		res_get(&now);
@@ -320,6 +464,7 @@ cmd_faults(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "max", required_argument, NULL, 'm' },
+		{ "memory", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const watched[] = { "librte_bus_vfiofd", "librte_iommufd_mem" };
@@ -336,6 +481,7 @@ cmd_faults(int argc, char **argv)
 		switch (c) {
 		case 'd': r.bdf = optarg; break;
 		case 'm': max = strtoul(optarg, NULL, 10); break;
+		case 'M': r.memory = true; break;
 		default: return 2;
 		}
 	}
@@ -356,6 +502,10 @@ cmd_faults(int argc, char **argv)
 	ret = inj.watch(watched, RTE_DIM(watched));
 	if (!tap_check(&t, ret == (int)RTE_DIM(watched), "watching the calls of %s and %s "
 		       "(%d found)", watched[0], watched[1], ret))
+		goto out;
+	r.probe_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (!tap_check(&t, r.probe_page != MAP_FAILED, "a page to probe the IOAS with"))
 		goto out;
 	r.ext = mmap(NULL, EXT_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 		     0);

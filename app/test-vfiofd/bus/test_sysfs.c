@@ -345,6 +345,44 @@ test_numa(struct tap *t)
 	}
 }
 
+/* The IOMMU's address width, from Intel VT-d's capability register (bare hex). */
+static void
+test_iommu_width(struct tap *t)
+{
+	static const struct {
+		const char *cap; /* NULL: no iommu/intel-iommu directory */
+		int ret;
+	} cases[] = {
+		{ "d2008c22260206", 39 }, { "d2008c222f0206", 48 }, { NULL, -ENOENT },
+		{ "garbage", -EBADMSG }, { "", -EBADMSG }, { "0x2f0000", -EBADMSG },
+		{ "12345678901234567", -EBADMSG }, { "0", -EBADMSG }, { "d2008c22260206 ", -EBADMSG },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char bdf[16], path[PATH_MAX];
+		struct fake_dev d;
+		int ret;
+
+		snprintf(bdf, sizeof(bdf), "0000:0b:%02zx.0", i);
+		d = fake_dev_good(bdf, 100, MAJ);
+		d.vfio_index = -1;
+		fake_dev_add(&tree, &d);
+		if (cases[i].cap != NULL) {
+			char v[64];
+
+			mkdir(fake_path(&tree, bdf, "iommu", path), 0755);
+			mkdir(fake_path(&tree, bdf, "iommu/intel-iommu", path), 0755);
+			snprintf(v, sizeof(v), "%s\n", cases[i].cap);
+			fake_attr_write(&tree, bdf, "iommu/intel-iommu/cap", v, strlen(v));
+		}
+		ret = vfiofd_sysfs_iommu_addr_width(tree.sysfs, bdf);
+		tap_check(t, ret == cases[i].ret, "IOMMU cap '%s' -> address width %d",
+			  cases[i].cap ? cases[i].cap : "(none)", ret);
+	}
+	tap_check(t, vfiofd_sysfs_iommu_addr_width(tree.sysfs, "0000:0b:00") == -EINVAL,
+		  "a malformed address is refused");
+}
+
 static void
 test_parsers(struct tap *t)
 {
@@ -530,6 +568,7 @@ main(void)
 	test_tree_defects(&t);
 	test_ids(&t);
 	test_numa(&t);
+	test_iommu_width(&t);
 	test_parsers(&t);
 	test_resource(&t);
 	test_cdev_open(&t);

@@ -431,6 +431,13 @@ fault_user_probe)
 		run "$T" faults --dev="$E1" -- -l 0 --huge-unlink --log-level=bus.vfiofd:info \
 		--no-pci -a vfiofd:
 	;;
+mem_fault_consistency)
+	# the same injector, faults in the memory steps only (each allocation and free twice),
+	# the library's records, its cache and the IOAS compared after every step
+	LD_PRELOAD=${VFIOFD_FAULT_PRELOAD:?} \
+		run "$T" faults --memory --dev="$E1" -- -l 0 --huge-unlink \
+		--log-level=bus.vfiofd:info --no-pci -a vfiofd:
+	;;
 bus_bad_devargs)
 	run "$T" hostile --dev="$V1" -- "${EAL[@]}" --no-pci -a vfiofd:
 	# on the command line: the EAL refuses bad names, the bus refuses bad options

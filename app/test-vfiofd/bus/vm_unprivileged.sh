@@ -12,7 +12,15 @@
 # a user without the grants must be refused with the bus's line naming the device and
 # the cause; the granted user with too low an RLIMIT_MEMLOCK must be told how much
 # is needed. Runs as root (it grants); testpmd itself never does.
+#
+# "vm_unprivileged.sh aw39" (unprivileged_aw39, profile iommu-39: a 39-bit IOMMU): the
+# same user cannot read physical addresses, so the bus keeps IOVA as VA and gives the
+# EAL the IOMMU's 39-bit DMA mask. With DPDK's memory where the EAL puts it by default
+# (from 4 GiB) the user forwards; with it placed above the aperture
+# (--base-virtaddr=1 TiB) testpmd is refused with the EAL's DMA-mask line instead of
+# handing a device addresses the IOMMU cannot reach.
 set -u
+mode=${1:-grants}
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/scripts/lib.sh"
 export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
@@ -69,22 +77,18 @@ caps=$(as_user $GRANTED grep -E '^Cap(Eff|Prm):' /proc/self/status | awk '{print
 [ "$caps" = 0000000000000000 ] && ok "as uid $GRANTED the process has no capabilities" ||
 	notok "as uid $GRANTED the process has capabilities: $caps"
 
-# 1. the granted user forwards; RLIMIT_MEMLOCK 512 MiB covers DPDK's memory and
-#    testpmd's mlockall() of it
-prlimit --memlock=$((512 << 20)) bash "$top/scripts/guest/testpmd-fwd.sh" --path vfiofd \
-	--runas "$GRANTED:/run/huge-$GRANTED" --seconds 30 --min-packets 100000 \
-	--tag unprivileged && ok "uid $GRANTED forwarded over vfiofd without root" ||
-	notok "uid $GRANTED did not forward (see above)"
-
-# testpmd as uid $1 with RLIMIT_MEMLOCK $2 bytes on the two NICs, until it quits
+# testpmd as uid $1 with RLIMIT_MEMLOCK $2 bytes on the two NICs, until it quits; more
+# EAL arguments after those
 testpmd_as() {
-	echo quit | prlimit --memlock="$2" timeout -k 5 60 env \
-		XDG_RUNTIME_DIR="/run/user/$1" setpriv --reuid="$1" --regid="$1" --clear-groups \
+	local u=$1 lim=$2
+	shift 2
+	echo quit | prlimit --memlock="$lim" timeout -k 5 60 env \
+		XDG_RUNTIME_DIR="/run/user/$u" setpriv --reuid="$u" --regid="$u" --clear-groups \
 		--inh-caps=-all --no-new-privs "$DPDK_PREFIX/bin/dpdk-testpmd" -l 0-1 -n 1 \
-		--file-prefix "unpriv$1" --huge-dir "/run/huge-$1" --no-pci \
+		--file-prefix "unpriv$u" --huge-dir "/run/huge-$u" --no-pci \
 		-d "$VFIOFD_BUILD/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
 		-d "$VFIOFD_BUILD/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \
-		--log-level=lib.iommufd_mem:debug --log-level=bus.vfiofd:info \
+		--log-level=lib.iommufd_mem:debug --log-level=bus.vfiofd:info "$@" \
 		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --total-num-mbufs=16384 2>&1
 }
 # testpmd output $1 shows a port of net_vfiofd_virtio
@@ -97,6 +101,31 @@ expect_line() { # what, output, line
 		notok "$1: '$3' not in the output"
 	fi
 }
+
+if [ "$mode" = aw39 ]; then
+	[ "${VFIOFD_VM_PROFILE:-}" = iommu-39 ] ||
+		die "mode aw39 needs the 39-bit IOMMU of profile iommu-39, not '${VFIOFD_VM_PROFILE:-}'"
+	prlimit --memlock=$((512 << 20)) bash "$top/scripts/guest/testpmd-fwd.sh" \
+		--path vfiofd --runas "$GRANTED:/run/huge-$GRANTED" --seconds 30 \
+		--min-packets 100000 --tag unpriv-aw39 &&
+		ok "uid $GRANTED forwarded over vfiofd behind a 39-bit IOMMU" ||
+		notok "uid $GRANTED did not forward behind a 39-bit IOMMU (see above)"
+	log=$(cat /tmp/testpmd-unpriv-aw39.log 2>/dev/null)
+	expect_line "the bus keeps IOVA as VA with the IOMMU's mask" "$log" \
+		"cannot read physical addresses (no CAP_SYS_ADMIN): IOVA as VA with a 39-bit DMA mask"
+	out=$(testpmd_as $GRANTED $((512 << 20)) --base-virtaddr=0x10000000000)
+	expect_line "memory placed above the aperture is refused" "$out" "DMA mask"
+	got_port "$out" && notok "uid $GRANTED got a port with memory above the aperture" ||
+		ok "uid $GRANTED got no port with memory above the aperture"
+	exit $fail
+fi
+
+# 1. the granted user forwards; RLIMIT_MEMLOCK 512 MiB covers DPDK's memory and
+#    testpmd's mlockall() of it
+prlimit --memlock=$((512 << 20)) bash "$top/scripts/guest/testpmd-fwd.sh" --path vfiofd \
+	--runas "$GRANTED:/run/huge-$GRANTED" --seconds 30 --min-packets 100000 \
+	--tag unprivileged && ok "uid $GRANTED forwarded over vfiofd without root" ||
+	notok "uid $GRANTED did not forward (see above)"
 
 # 2. a user without the grants: the bus names the device and the cause
 out=$(testpmd_as $OTHER $((512 << 20)))

@@ -5,7 +5,9 @@
  * sub-2 MiB, unaligned and odd-delta regions, addresses above the table,
  * leaves coming and going, reader registration, iova2va, thousands of random
  * regions checked against a simple oracle, and the memory cost of a cache in
- * a process that calls mlockall() (as testpmd does). The cache never
+ * a process that calls mlockall() (as testpmd does). One helper thread plays
+ * a reader that stays online without reporting quiescent states, for
+ * rte_iova_cache_remove_nowait() and the refused free. The cache never
  * dereferences the addresses it translates, so the test uses synthetic
  * addresses and needs no EAL.
  *
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -412,6 +415,71 @@ test_leaves(void)
 			iova_cache_dump_figure(c, "leaf") == 8,
 			"remove all: no leaf, no node left, eight leaf retirements");
 	rte_iova_cache_free(c);
+}
+
+/* A reader that registers, stays online holding no quiescent state, and
+ * unregisters when told (a byte on the pipe). */
+struct stuck_reader {
+	struct rte_iova_cache *c;
+	int go[2], done[2];
+};
+
+static void *
+stuck_reader_main(void *arg)
+{
+	struct stuck_reader *r = arg;
+	char b = 0;
+	int ret = rte_iova_cache_reader_register(r->c, 2);
+
+	if (write(r->done[1], &ret, sizeof(ret)) != sizeof(ret) ||
+	    read(r->go[0], &b, 1) != 1)
+		return NULL;
+	rte_iova_cache_reader_unregister(r->c, 2);
+	return NULL;
+}
+
+/*
+ * remove_nowait() returns while an online reader reports nothing (remove()
+ * would wait for it), the translation is gone at once and a neighbour in the
+ * same slot still translates; free() is refused while a reader is registered.
+ */
+static void
+test_nowait(void)
+{
+	struct stuck_reader r = { .c = mk("nowait") };
+	pthread_t th;
+	int reg = -1;
+
+	if (pipe(r.go) != 0 || pipe(r.done) != 0 ||
+	    pthread_create(&th, NULL, stuck_reader_main, &r) != 0) {
+		tap_check(&t, false, "nowait: helper thread");
+		return;
+	}
+	tap_check(&t, read(r.done[0], &reg, sizeof(reg)) == sizeof(reg) && reg == 0,
+			"nowait: a second thread registers as reader 2");
+	tap_check(&t, rte_iova_cache_readers(r.c) == 1, "nowait: one reader registered");
+	/* two regions sharing one 2 MiB slot: the slot's node is replaced and retired */
+	tap_check(&t, rte_iova_cache_insert(r.c, P(MB(8)), KB(64), MB(100)) == 0 &&
+			rte_iova_cache_insert(r.c, P(MB(8) + KB(64)), KB(64), MB(200)) == 0,
+			"nowait: two regions in one slot");
+	tap_check(&t, rte_iova_cache_remove_nowait(r.c, P(MB(8)), KB(64)) == 0,
+			"nowait: remove_nowait returns while reader 2 reports no quiescent state");
+	tap_check(&t, tr(r.c, MB(8)) == RTE_BAD_IOVA && tr(r.c, MB(8) + KB(64)) == MB(200),
+			"nowait: the removed region misses, its neighbour translates");
+	tap_check(&t, rte_iova_cache_remove_nowait(r.c, P(MB(8)), KB(64)) == -ENOENT,
+			"nowait: removing it again: -ENOENT");
+	tap_check(&t, rte_iova_cache_free(r.c) == -EBUSY,
+			"nowait: free refused (-EBUSY) while a reader is registered");
+	tap_check(&t, tr(r.c, MB(8) + KB(64)) == MB(200), "nowait: the refused free freed nothing");
+	if (write(r.go[1], "x", 1) != 1)
+		tap_diag("nowait: cannot release the helper thread");
+	pthread_join(th, NULL);
+	tap_check(&t, rte_iova_cache_readers(r.c) == 0, "nowait: no reader after unregister");
+	tap_check(&t, rte_iova_cache_free(r.c) == 0, "nowait: free once the reader is gone");
+	close(r.go[0]);
+	close(r.go[1]);
+	close(r.done[0]);
+	close(r.done[1]);
 }
 
 static void
@@ -883,6 +951,7 @@ main(int argc, char **argv)
 	test_far();
 	test_leaves();
 	test_readers();
+	test_nowait();
 	test_random();
 	return tap_done(&t);
 }

@@ -46,6 +46,7 @@
 #include <rte_memory.h>
 
 #include "iommufd_uapi.h"
+#include "ioas_probe.h"
 #include "rte_iommufd_mem.h"
 #include "vfio_cdev.h"
 #include "vfiofd_sysfs.h"
@@ -109,17 +110,8 @@ static void *probe_buf;
 static int
 iova_mapped(uint64_t iova)
 {
-	uint64_t at = iova;
-	int fd = rte_iommufd_mem_iommufd();
-	uint32_t ioas = rte_iommufd_mem_default_ioas();
-	int ret = iommufd_ioas_map(fd, ioas, probe_buf, 4096, &at, true);
-
-	if (ret == -EEXIST)
-		return 1;
-	if (ret < 0)
-		return ret;
-	iommufd_ioas_unmap(fd, ioas, at, 4096, NULL);
-	return 0;
+	return ioas_maps_iova(rte_iommufd_mem_iommufd(), rte_iommufd_mem_default_ioas(), iova,
+			      probe_buf);
 }
 
 struct seg_check {

@@ -16,6 +16,10 @@
 #               pair 0 of both ports, a second testpmd as a secondary process forwards
 #               pair 1 through the same ports; both queues of both ports carry
 #               packets, and the port counters reconcile
+#   io_aw39     io forwarding in profile iommu-39 (a 39-bit IOMMU) with DPDK memory
+#               placed above the aperture (--base-virtaddr): the bus must pick IOVA as
+#               PA, the memory must really lie above 2^39, and the test bed fails the
+#               test on any DMAR fault
 #   mq_refused  on a device with one queue pair (the hub profiles), asking for 2 pairs
 #               fails at configure time with a message that says why
 set -u
@@ -208,6 +212,42 @@ mp_2q)
 			exit bad
 		}' "$pl" || { echo "---- primary ----"; cat "$pl"; die "multi-process forwarding did not reconcile"; }
 	echo "PASS: primary and secondary forwarded through the same ports, counts reconciled"
+	;;
+io_aw39)
+	[ "${VFIOFD_VM_PROFILE:-}" = iommu-39 ] ||
+		die "case io_aw39 needs the 39-bit IOMMU of profile iommu-39, not '${VFIOFD_VM_PROFILE:-}'"
+	# 1 TiB: above the 512 GiB a 39-bit IOVA reaches, below the 128 TiB of user VAs
+	bash "$FWD" --path vfiofd --tag aw39 --seconds "${seconds:-60}" --min-packets 100000 \
+		--eal "--base-virtaddr=0x10000000000 --log-level=lib.eal:debug" || exit 1
+	log=/tmp/testpmd-aw39.log
+	# the EAL reserves its memory areas from the base address up (debug lines)
+	va=
+	for v in $(sed -n 's/.*Virtual area found at \(0x[0-9a-f]*\).*/\1/p' "$log"); do
+		{ [ -z "$va" ] || [ $((v)) -lt $((va)) ]; } && va=$v
+	done
+	if [ -n "$va" ] && [ $((va)) -ge $((1 << 39)) ]; then
+		echo "ok - DPDK memory lies above the 39-bit aperture (lowest area at $va)"
+	else
+		echo "not ok - DPDK memory is not above 2^39 (lowest area at ${va:-none})"; exit 1
+	fi
+	grep -h "IOVA as PA\|Selected IOVA mode" "$log" | head -n 3
+	if grep -q "Selected IOVA mode 'PA'" "$log" && grep -q "address width is 39 bits" "$log"; then
+		echo "ok - the bus read the 39-bit width and chose IOVA as PA"
+	else
+		echo "not ok - the bus did not choose IOVA as PA for the 39-bit IOMMU"; exit 1
+	fi
+	# forced to IOVA as VA, the same placement is refused (the EAL's DMA mask, or the
+	# memory library), never handed to a device
+	out=$(printf 'quit\n' | timeout 120 "$TESTPMD" -l 0-1 -n 1 --file-prefix aw39va \
+		--no-pci "${PLUGINS[@]}" --iova-mode=va --base-virtaddr=0x10000000000 \
+		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --total-num-mbufs=4096 2>&1)
+	rc=$?
+	if [ $rc != 0 ] && echo "$out" | grep -e "DMA mask" -e "outside the IOVA ranges" | head -n 2 | grep .; then
+		echo "ok - with IOVA as VA forced, testpmd is refused (exit $rc)"
+	else
+		echo "$out" | tail -n 20
+		echo "not ok - with IOVA as VA forced above the aperture: exit $rc, no refusal line"; exit 1
+	fi
 	;;
 mq_refused)
 	q=$(max_queues)

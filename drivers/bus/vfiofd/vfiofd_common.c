@@ -18,10 +18,12 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_memory.h>
 #include <rte_per_lcore.h>
 
 #include "rte_iommufd_mem.h"
 #include "private.h"
+#include "vfiofd_sysfs.h"
 
 RTE_LOG_REGISTER(vfiofd_logtype, bus.vfiofd, NOTICE);
 
@@ -506,21 +508,44 @@ vfiofd_dma_unmap(struct rte_device *dev, void *addr, uint64_t iova, size_t len)
 	return 0;
 }
 
+/* Bits of a user-space virtual address on x86-64 (4-level paging, and the default
+ * of 5-level), where the EAL's memory may be placed. */
+#define VFIOFD_USER_VA_BITS 47
+
+/* Can this process read physical addresses (pagemap PFNs: CAP_SYS_ADMIN)? */
+static bool
+phys_addrs_readable(void)
+{
+	volatile uint64_t probe = 1;
+
+	return rte_mem_virt2phy((const void *)&probe) != RTE_BAD_IOVA;
+}
+
 /*
- * iommufd maps DPDK memory at IOVA == VA. Say so only when the bus has a device it will
- * drive (one a driver of ours takes, or one allow-listed here for a DPDK PCI driver),
- * so that merely loading the plugin does not force the IOVA mode of a process that
- * drives nothing through vfiofd. A no-IOMMU device (the user opted in) has no
- * translation at all: it needs physical addresses, and that wins, since the memory
- * library cannot serve both modes in one process.
+ * The IOVA mode of the devices the bus will drive: one a driver of ours takes, or one
+ * allow-listed here for a DPDK PCI driver. Say nothing otherwise, so that merely loading
+ * the plugin does not force the IOVA mode of a process that drives nothing through
+ * vfiofd.
+ *
+ * iommufd maps DPDK memory at IOVA == VA, the EAL's IOVA-as-VA mode, where the IOMMU can
+ * address every user VA. Where it cannot (a narrower address width, common in real
+ * VT-d units: 39 bits), an mbuf's buf_iova would be a VA the device cannot reach: the
+ * bus asks for IOVA as PA instead when the process can read physical addresses, and the
+ * memory library then maps IOVA = each page's physical address, which lies inside the
+ * aperture; otherwise the EAL is told the width (DMA mask) and refuses memory above it,
+ * as for DPDK's bus/pci. A no-IOMMU device (the user opted in) has no translation at
+ * all: it needs physical addresses, and that wins.
  */
 static enum rte_iova_mode
 vfiofd_get_iommu_class(void)
 {
 	enum rte_iova_mode mode = RTE_IOVA_DC;
-	struct rte_vfiofd_device *dev;
+	struct rte_vfiofd_device *dev, *narrowest = NULL;
+	int width = VFIOFD_USER_VA_BITS;
 
 	FOREACH_VFIOFD_DEVICE(dev) {
+		int w;
+
 		if (!vfiofd_any_driver_matches(dev) &&
 		    !(vfiofd_allowed_explicitly(dev->device.devargs) &&
 		      vfiofd_pci_driver_find(dev) != NULL))
@@ -528,7 +553,26 @@ vfiofd_get_iommu_class(void)
 		if (VFIOFD_DEV(dev)->noiommu)
 			return RTE_IOVA_PA;
 		mode = RTE_IOVA_VA;
+		w = vfiofd_sysfs_iommu_addr_width(vfiofd_sysfs_root(), dev->name);
+		if (w > 0 && w < width) {
+			width = w;
+			narrowest = dev;
+		}
 	}
+	if (narrowest == NULL)
+		return mode;
+	rte_mem_set_dma_mask((uint8_t)width);
+	if (phys_addrs_readable()) {
+		VFIOFD_LOG(NOTICE, "%s: the IOMMU's address width is %d bits, below the %d bits of "
+			   "user addresses: IOVA as PA (the IOAS maps each page at its physical "
+			   "address)", narrowest->name, width, VFIOFD_USER_VA_BITS);
+		return RTE_IOVA_PA;
+	}
+	VFIOFD_LOG(NOTICE, "%s: the IOMMU's address width is %d bits, below the %d bits of "
+		   "user addresses, and this process cannot read physical addresses (no "
+		   "CAP_SYS_ADMIN): IOVA as VA with a %d-bit DMA mask; DPDK memory must lie "
+		   "below it (the EAL refuses memory above)", narrowest->name, width,
+		   VFIOFD_USER_VA_BITS, width);
 	return mode;
 }
 

@@ -317,6 +317,26 @@ vfiofd_sysfs_numa_node(const char *sysfs_pci, const char *bdf)
 }
 
 int
+vfiofd_sysfs_iommu_addr_width(const char *sysfs_pci, const char *bdf)
+{
+	char buf[40], hex[42];
+	uint64_t cap;
+	int ret = dev_attr(sysfs_pci, bdf, "iommu/intel-iommu/cap", buf, sizeof(buf));
+
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return -ENOENT;
+	if (ret == -EINVAL)
+		return ret;
+	/* the kernel writes the register as bare hex ("%llx"): one parser, given its 0x */
+	if (ret < 0 || snprintf(hex, sizeof(hex), "0x%s", buf) >= (int)sizeof(hex) ||
+	    vfiofd_sysfs_parse_hex(hex, UINT64_MAX, &cap) < 0)
+		return -EBADMSG;
+	ret = (int)((cap >> 16) & 0x3f) + 1;
+	/* no IOMMU addresses less than 4 GiB: a register that says so is not one */
+	return ret < 32 ? -EBADMSG : ret;
+}
+
+int
 vfiofd_sysfs_sriov_numvfs(const char *sysfs_pci, const char *bdf)
 {
 	char buf[32];

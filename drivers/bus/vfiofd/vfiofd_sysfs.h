@@ -52,6 +52,14 @@ int vfiofd_sysfs_driver(const char *sysfs_pci, const char *bdf, char *buf, size_
 /** IOMMU group number of @bdf (>= 0), -ENOENT if it has none. */
 int vfiofd_sysfs_iommu_group(const char *sysfs_pci, const char *bdf);
 
+/**
+ * Address width in bits of the IOMMU in front of @bdf, as sysfs tells it before anything
+ * is mapped: Intel VT-d's MGAW (bits 21:16 of iommu/intel-iommu/cap, plus one), the
+ * width DPDK's bus/pci reads too. -ENOENT if sysfs does not say (no IOMMU, or one of
+ * another kind), -EINVAL @bdf is not a PCI address, -EBADMSG garbage (or a width below
+ * 32 bits, which no IOMMU has).
+ */
+int vfiofd_sysfs_iommu_addr_width(const char *sysfs_pci, const char *bdf);
 /** Non-zero if @s is a full PCI address "DDDD:BB:DD.F" (lower or upper case hex). */
 int vfiofd_pci_addr_valid(const char *s);
 

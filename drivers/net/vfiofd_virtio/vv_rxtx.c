@@ -33,7 +33,8 @@
  * Descriptors are written whole whenever a buffer is posted, so nothing the device
  * scribbled on them survives a repost. The driver never follows descriptor chains.
  *
- * DMA addresses: mbufs carry theirs (buf_iova, IOVA == VA under the vfiofd bus); the
+ * DMA addresses: mbufs carry theirs (buf_iova, the EAL's IOVA: VA, or PA where the
+ * bus selected IOVA as PA for a narrow IOMMU; the memory library maps either); the
  * rings and the transmit header/indirect area had theirs computed once, at setup,
  * from the iommufd memory library. Nothing is translated per packet.
  */
