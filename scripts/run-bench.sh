@@ -56,6 +56,23 @@ pmd_vs_pci testpmd_io_2q_mpps iommu-mq 3 --queues 2 || rc=1
 # DPDK's own e1000 drivers (net_e1000_em on the e1000e, net_e1000_igb on the igb) over
 # vfiofd against the same drivers on bus/pci, same boot, same wiring.
 pmd_vs_pci stock_pmd_io_mpps iommu 5 --nics stock || rc=1
+# net_vfiofd_virtio in the memory library's translated mode (iova=translated: every
+# buffer looked up in the lock-free cache) against the same PMD taking the EAL's IOVAs,
+# same boot, alternated.
+out=$B/bench-translated.log
+if bash "$S/vm-run.sh" --timeout 1500 iommu \
+	"bash $pmd_bench --rounds 5 --seconds 15 vfiofd:iova=translated vfiofd" > "$out" 2>&1; then
+	grep -E '^(RUN|MEDIAN) ' "$out" | sed 's/^/# /'
+	awk '/^MEDIAN vfiofd:iova=translated / { t = $3 } /^MEDIAN vfiofd / { v = $3 }
+		END {
+			if (t == "" || v == "" || v + 0 == 0) exit 1
+			printf "BENCH testpmd_io_mpps_translated %s Mpps\n", t
+			printf "BENCH testpmd_io_mpps_iova_va %s Mpps\n", v
+			printf "RATIO testpmd_io_translated_vs_va %.3f\n", t / v
+		}' "$out" || { echo "translated-mode benchmark: no medians, see $out"; rc=1; }
+else
+	echo "translated-mode benchmark failed: see $out"; tail -n 20 "$out"; rc=1
+fi
 out=$B/bench-pmd-cdev-only.log
 if bash "$S/vm-run.sh" --timeout 900 cdev-only \
 	"bash $pmd_bench --rounds 3 --seconds 15 vfiofd" > "$out" 2>&1; then

@@ -28,6 +28,7 @@
 #include <rte_eal.h>
 #include <rte_eal_memconfig.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_memory.h>
 
@@ -79,6 +80,13 @@ struct ioas {
 	struct iommu_iova_range *ranges; /* malloc'ed, nranges entries (NULL: none) */
 };
 
+/* Translated mode: where a memseg list's pages are mapped (see window_iova()). */
+struct iova_window {
+	uintptr_t va;
+	uint64_t len;
+	uint64_t iova;
+};
+
 static struct {
 	pthread_mutex_t lock;
 	unsigned int refcnt;
@@ -101,6 +109,13 @@ static struct {
 	bool warned_translated;
 	bool secondary;      /* a secondary process: the primary maps, we only translate */
 	uint64_t next_iova;  /* where translated areas are placed next (bump pointer) */
+	bool translated;     /* translated mode: EAL memory may sit at any IOVA, PMDs
+			      * translate every buffer (set by the bus before init, kept
+			      * for the life of the process) */
+	bool pmd_reader[RTE_MAX_LCORE]; /* lcores registered with the cache through
+					 * rte_iommufd_mem_reader_enter() */
+	struct iova_window windows[RTE_MAX_MEMSEG_LISTS]; /* translated mode, window_iova() */
+	unsigned int n_windows;
 } mem = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.iommufd = -1,
@@ -358,6 +373,48 @@ iova_pick(const struct ioas *io, const struct mem_area *a, uint64_t *iova)
 	return false;
 }
 
+/*
+ * Translated mode: EAL memory keeps its layout in IOVA space. Each memseg list (one VA
+ * reservation: no allocation, hence no mempool object or ring, spans two) gets a window
+ * of IOVAs as large as the list, chosen the first time a page of it is mapped, and
+ * every page of the list is mapped at its own offset into the window. Memory contiguous
+ * in VA is thus contiguous for the device too, which PMDs count on when they translate
+ * a buffer's first byte only, whatever order pages are allocated, freed and allocated
+ * again in. 0, or -ENOSPC (logged) when no IOVA range holds the window.
+ */
+static int
+window_iova(const struct ioas *io, const struct mem_area *a, uint64_t *iova)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list((void *)a->va);
+	struct mem_area whole;
+	unsigned int i;
+
+	if (msl == NULL)
+		return -EINVAL;
+	for (i = 0; i < mem.n_windows; i++)
+		if (mem.windows[i].va == (uintptr_t)msl->base_va)
+			break;
+	if (i == mem.n_windows) {
+		if (i == RTE_DIM(mem.windows))
+			return -ENOSPC;
+		whole = (struct mem_area){ .va = (uintptr_t)msl->base_va, .len = msl->len };
+		if (!iova_pick(io, &whole, &whole.iova)) {
+			MEM_LOG(ERR, "IOAS %u: translated mode: no IOVA range holds a window of 0x%" PRIx64 " bytes for the DPDK memory at VA 0x%" PRIxPTR " (a memseg list): the IOMMU's aperture is too small for the EAL's memory reservation (lower it with -m or --socket-limit)",
+				io->id, whole.len, whole.va);
+			return -ENOSPC;
+		}
+		mem.next_iova = whole.iova + whole.len;
+		mem.windows[i] = (struct iova_window){
+			.va = whole.va, .len = whole.len, .iova = whole.iova,
+		};
+		mem.n_windows++;
+		MEM_LOG(INFO, "translated mode: DPDK memory at VA 0x%" PRIxPTR " + 0x%" PRIx64 " is mapped at IOVA 0x%" PRIx64 " + the same offsets",
+			whole.va, whole.len, whole.iova);
+	}
+	*iova = mem.windows[i].iova + (a->va - mem.windows[i].va);
+	return 0;
+}
+
 static int
 map_one(struct ioas *io, struct mem_area *a)
 {
@@ -370,6 +427,11 @@ map_one(struct ioas *io, struct mem_area *a)
 			return -ERANGE;
 		iova = a->iova;
 		fixed = true;
+	} else if (mem.translated && eal_internal(a)) {
+		ret = window_iova(io, a, &iova);
+		if (ret < 0)
+			return ret;
+		fixed = true;
 	} else {
 		/* IOVA == VA where the IOAS allows it, so that the EAL's IOVA-as-VA
 		 * addresses (mbuf buf_iova) are right; else, for memory whose users
@@ -378,7 +440,7 @@ map_one(struct ioas *io, struct mem_area *a)
 		 * memory) is mapped. */
 		iova = a->va;
 		fixed = range_fits(io, a->va, a->len);
-		if (!fixed && eal_internal(a)) {
+		if (!fixed && eal_internal(a) && !mem.translated) {
 			MEM_LOG(ERR, "IOAS %u: DPDK memory at VA 0x%" PRIxPTR " + 0x%" PRIx64 " lies outside the IOVA ranges the IOMMU allows, and PMDs use VAs as IOVAs (IOVA as VA): no device could reach it; run with physical-address access (root: IOVA as PA) or keep DPDK memory inside the IOMMU's aperture (--base-virtaddr)",
 				io->id, a->va, a->len);
 			return -ERANGE;
@@ -397,12 +459,14 @@ map_one(struct ioas *io, struct mem_area *a)
 	}
 	if (ret < 0)
 		return ret;
+	MEM_LOG(DEBUG, "IOAS %u: mapped VA 0x%" PRIxPTR " + 0x%" PRIx64 " at IOVA 0x%" PRIx64,
+		io->id, a->va, a->len, iova);
 	if (!a->iova_set) {
 		a->iova = iova;
 		a->iova_set = true;
 		if (iova != a->va)
 			mem.next_iova = RTE_MAX(mem.next_iova, iova + a->len);
-		if (iova != a->va && !mem.warned_translated) {
+		if (iova != a->va && !mem.warned_translated && !mem.translated) {
 			mem.warned_translated = true;
 			MEM_LOG(WARNING, "VA 0x%" PRIxPTR " lies outside the IOVA ranges the IOMMU allows: mapped at IOVA 0x%" PRIx64 "; PMDs must translate through the cache (mbuf buf_iova is the VA)",
 				a->va, iova);
@@ -798,7 +862,9 @@ init_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *
 		}
 		a.kind = AREA_PAGE;
 	} else if (a.kind == AREA_RUN && prev != NULL && prev->kind == AREA_RUN &&
-		   prev->va + prev->len == a.va) {
+		   prev->va + prev->len == a.va &&
+		   (!mem.translated || prev->va >= (uintptr_t)msl->base_va)) {
+		/* (translated: a run stays inside its memseg list's IOVA window) */
 		prev->len += a.len;
 		return 0;
 	}
@@ -950,6 +1016,32 @@ mem_event_cb(enum rte_mem_event type, const void *addr, size_t len, void *arg)
 
 /* ---- life cycle ---- */
 
+/* Readers the library registered for PMDs (rte_iommufd_mem_reader_enter()). */
+static unsigned int
+pmd_readers_count(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		n += __atomic_load_n(&mem.pmd_reader[i], __ATOMIC_RELAXED);
+	return n;
+}
+
+/*
+ * Unregister them, from this thread: only their devices' data paths used them, and
+ * those are gone. (The cache's unregister only clears the reader's slot; a reader
+ * that is offline holds nothing.)
+ */
+static void
+pmd_readers_unregister(void)
+{
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		if (__atomic_load_n(&mem.pmd_reader[i], __ATOMIC_RELAXED)) {
+			rte_iova_cache_reader_unregister(mem.cache, i);
+			__atomic_store_n(&mem.pmd_reader[i], false, __ATOMIC_RELAXED);
+		}
+}
+
 static void
 teardown(void)
 {
@@ -973,6 +1065,7 @@ teardown(void)
 	mem.iommufd = -1;
 	/* rte_iommufd_mem_fini() refuses while readers are registered; an init that
 	 * fails has handed the cache to none */
+	pmd_readers_unregister();
 	if (mem.cache != NULL && rte_iova_cache_free(mem.cache) < 0)
 		MEM_LOG(ERR, "the translation cache has readers: left allocated");
 	mem.cache = NULL;
@@ -980,6 +1073,7 @@ teardown(void)
 	mem.map_calls = mem.unmap_calls = mem.map_file_calls = 0;
 	mem.map_file = 0;
 	mem.next_iova = 0;
+	mem.n_windows = 0;
 	mem.warned_translated = false;
 	mem.secondary = false;
 }
@@ -1141,7 +1235,9 @@ rte_iommufd_mem_fini(void)
 	int ret = 0;
 
 	pthread_mutex_lock(&mem.lock);
-	readers = rte_iova_cache_readers(mem.cache);
+	/* the lcores PMDs registered through rte_iommufd_mem_reader_enter() are offline
+	 * between bursts, and their devices are gone by now: not the user's readers */
+	readers = rte_iova_cache_readers(mem.cache) - pmd_readers_count();
 	if (mem.refcnt == 1 && readers > 0) {
 		/* Unmapping memory a reader may still translate would hand devices dead
 		 * IOVAs, and freeing the cache under it a use-after-free. */
@@ -1186,6 +1282,52 @@ struct rte_iova_cache *
 rte_iommufd_mem_cache(void)
 {
 	return mem.cache;
+}
+
+int
+rte_iommufd_mem_translate_set(bool on)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&mem.lock);
+	if (mem.refcnt > 0 && on != mem.translated)
+		ret = -EBUSY;
+	else
+		mem.translated = on;
+	pthread_mutex_unlock(&mem.lock);
+	return ret;
+}
+
+bool
+rte_iommufd_mem_translated(void)
+{
+	return mem.translated;
+}
+
+int
+rte_iommufd_mem_reader_enter(void)
+{
+	unsigned int lcore = rte_lcore_id();
+
+	if (lcore >= RTE_MAX_LCORE || mem.cache == NULL)
+		return -1;
+	/* only this lcore writes its flag while it runs; teardown clears it after the
+	 * devices (and their data paths) are gone */
+	if (likely(mem.pmd_reader[lcore])) {
+		rte_iova_cache_reader_online(mem.cache, lcore);
+		return (int)lcore;
+	}
+	if (rte_iova_cache_reader_register(mem.cache, lcore) != 0)
+		return -1; /* the id is the application's own reader: translate locked */
+	__atomic_store_n(&mem.pmd_reader[lcore], true, __ATOMIC_RELAXED);
+	return (int)lcore;
+}
+
+void
+rte_iommufd_mem_reader_leave(int reader)
+{
+	if (reader >= 0)
+		rte_iova_cache_reader_offline(mem.cache, (unsigned int)reader);
 }
 
 int

@@ -162,6 +162,39 @@ struct rte_iova_cache;
  */
 struct rte_iova_cache *rte_iommufd_mem_cache(void);
 
+/**
+ * Choose translated mode (the bus does, before the first device is probed: where the
+ * IOMMU cannot address user VAs and the process cannot read physical addresses, or on
+ * the user's request, devargs iova=translated). In it DPDK memory the EAL allocated may
+ * be mapped at an IOVA other than its VA (inside the IOMMU's aperture, clear of
+ * reserved windows): the EAL's IOVAs (mbuf buf_iova, memzone iova) are then not what
+ * the device must be given, and only PMDs that translate every DMA address through
+ * the cache may run. Without it, EAL memory is mapped at the EAL's IOVA or refused.
+ *
+ * @return 0, or -EBUSY once the library holds memory in the other mode.
+ */
+int rte_iommufd_mem_translate_set(bool on);
+
+/** True in translated mode: a PMD must translate every DMA address (see above). */
+bool rte_iommufd_mem_translated(void);
+
+/**
+ * For a PMD's data path in translated mode: make the calling lcore an online reader
+ * of rte_iommufd_mem_cache() (registered under its lcore id at the first call), so
+ * that it may translate with the inline rte_iova_cache_va2iova() until
+ * rte_iommufd_mem_reader_leave(). Call both around each burst: between them the lcore
+ * is offline and never holds up an unmap, however long it stops polling.
+ *
+ * @return
+ *   The reader id to pass to rte_iommufd_mem_reader_leave(), or -1 where the thread
+ *   has no lcore id (or the application registered that id itself): translate with
+ *   rte_iova_cache_va2iova_locked() then.
+ */
+int rte_iommufd_mem_reader_enter(void);
+
+/** End what rte_iommufd_mem_reader_enter() began (a reader id < 0 does nothing). */
+void rte_iommufd_mem_reader_leave(int reader);
+
 /** Counters, for tests and telemetry. */
 struct rte_iommufd_mem_stats {
 	uint64_t map_calls;     /**< map ioctls issued (IOAS_MAP or IOAS_MAP_FILE) */

@@ -178,8 +178,17 @@ test_options(struct tap *t)
 				  "'%s': noiommu %d (%s)", nio[i].in, o.noiommu, err);
 		}
 	}
+	ret = vfiofd_options_parse("iova=translated", NULL, &o, err, sizeof(err));
+	tap_check(t, ret == 0 && o.iova_translated && o.n_driver_keys == 0,
+		  "'iova=translated': translated mode asked (%s)", err);
+	ret = vfiofd_options_parse("iova=auto", NULL, &o, err, sizeof(err));
+	tap_check(t, ret == 0 && !o.iova_translated, "'iova=auto': not asked (%s)", err);
+	ret = vfiofd_options_parse("iova=va", NULL, &o, err, sizeof(err));
+	tap_check(t, ret == -EINVAL && strstr(err, "auto or translated") != NULL,
+		  "'iova=va' refused: %s", err);
 	ret = vfiofd_options_parse("", NULL, &o, err, sizeof(err));
-	tap_check(t, ret == 0 && o.n_driver_keys == 0, "empty string: defaults");
+	tap_check(t, ret == 0 && o.n_driver_keys == 0 && !o.iova_translated,
+		  "empty string: defaults");
 	ret = vfiofd_options_parse("ioas=private,intr=intx,reset=off,bar_mmap=off", NULL, &o, err,
 				   sizeof(err));
 	tap_check(t, ret == 0 && o.ioas == VFIOFD_OPT_IOAS_PRIVATE &&
@@ -203,6 +212,7 @@ test_options(struct tap *t)
 			{ "barmmap", "bar_mmap" }, { "noimmu", "noiommu" }, { "rest", "reset" },
 			{ "ioas", NULL }, { "intr", NULL }, { "speed", NULL }, { "devargs", NULL },
 			{ "i", NULL }, { "representor", NULL }, { "ios", "ioas" },
+			{ "iovaa", "iova" }, { "ivoa", "iova" },
 		};
 
 		for (size_t i = 0; i < sizeof(slips) / sizeof(slips[0]); i++) {

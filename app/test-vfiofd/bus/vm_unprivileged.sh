@@ -14,17 +14,21 @@
 # is needed. Runs as root (it grants); testpmd itself never does.
 #
 # "vm_unprivileged.sh aw39" (unprivileged_aw39, profile iommu-39: a 39-bit IOMMU): the
-# same user cannot read physical addresses, so the bus keeps IOVA as VA and gives the
-# EAL the IOMMU's 39-bit DMA mask. With DPDK's memory where the EAL puts it by default
-# (from 4 GiB) the user forwards; with it placed above the aperture
-# (--base-virtaddr=1 TiB) testpmd is refused with the EAL's DMA-mask line instead of
-# handing a device addresses the IOMMU cannot reach.
+# same user cannot read physical addresses (no IOVA as PA). With the two virtio NICs,
+# whose driver translates, the bus picks translated IOVAs: with DPDK's memory placed
+# above the aperture (--base-virtaddr=1 TiB) the memory library maps it inside, and the
+# user forwards. With the e1000e in the allow-list (DPDK's net_e1000_em gives devices
+# the EAL's IOVAs) the bus keeps IOVA as VA and gives the EAL the 39-bit DMA mask: the
+# same placement is refused with the EAL's DMA-mask line instead of handing a device
+# addresses the IOMMU cannot reach. And a DPDK PCI driver in translated mode
+# (iova=translated) is refused with its line.
 set -u
 mode=${1:-grants}
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/scripts/lib.sh"
 export LD_LIBRARY_PATH=$(dirname "$(find "$DPDK_PREFIX" -name librte_eal.so -print -quit)")
 read -r V1 V2 _ <<< "$VFIOFD_VIRTIO_BDFS"
+read -r E1 _ <<< "$VFIOFD_E1000E_BDFS"
 GRANTED=4242 OTHER=4343
 fail=0
 ok() { echo "ok - $*"; }
@@ -32,13 +36,15 @@ notok() { echo "not ok - $*"; fail=1; }
 
 cdev_of() { ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null | head -n 1; }
 C1=/dev/vfio/devices/$(cdev_of "$V1") C2=/dev/vfio/devices/$(cdev_of "$V2")
-[ -c "$C1" ] && [ -c "$C2" ] || { echo "not ok - no VFIO cdevs for $V1 $V2"; exit 1; }
+C3=/dev/vfio/devices/$(cdev_of "$E1")
+[ -c "$C1" ] && [ -c "$C2" ] && [ -c "$C3" ] ||
+	{ echo "not ok - no VFIO cdevs for $V1 $V2 $E1"; exit 1; }
 
 # the grants, undone at exit (later commands of this boot expect the nodes as they were)
 declare -A was
-for n in "$C1" "$C2" /dev/iommu; do was[$n]=$(stat -c '%u:%g %a' "$n"); done
+for n in "$C1" "$C2" "$C3" /dev/iommu; do was[$n]=$(stat -c '%u:%g %a' "$n"); done
 restore() {
-	for n in "$C1" "$C2" /dev/iommu; do
+	for n in "$C1" "$C2" "$C3" /dev/iommu; do
 		chown "${was[$n]% *}" "$n"
 		chmod "${was[$n]#* }" "$n"
 	done
@@ -54,9 +60,10 @@ for u in $GRANTED $OTHER; do
 	chown "$u:$u" "/run/user/$u"
 	chmod 0700 "/run/user/$u"
 done
-chown "$GRANTED:$GRANTED" "$C1" "$C2" /dev/iommu
-chmod 0600 "$C1" "$C2" /dev/iommu
-echo "# granted to uid $GRANTED: $C1 ($V1), $C2 ($V2), /dev/iommu, /run/huge-$GRANTED"
+chown "$GRANTED:$GRANTED" "$C1" "$C2" "$C3" /dev/iommu
+chmod 0600 "$C1" "$C2" "$C3" /dev/iommu
+echo "# granted to uid $GRANTED: $C1 ($V1), $C2 ($V2), $C3 ($E1), /dev/iommu," \
+	"/run/huge-$GRANTED"
 
 as_user() { # uid, command...
 	local u=$1
@@ -77,9 +84,12 @@ caps=$(as_user $GRANTED grep -E '^Cap(Eff|Prm):' /proc/self/status | awk '{print
 [ "$caps" = 0000000000000000 ] && ok "as uid $GRANTED the process has no capabilities" ||
 	notok "as uid $GRANTED the process has capabilities: $caps"
 
-# testpmd as uid $1 with RLIMIT_MEMLOCK $2 bytes on the two NICs, until it quits; more
-# EAL arguments after those
+# testpmd as uid $1 with RLIMIT_MEMLOCK $2 bytes on the NICs of ALLOW (default: the
+# two virtio NICs), until it quits; more EAL arguments after those
+ALLOW="vfiofd:$V1 vfiofd:$V2"
 testpmd_as() {
+	local a allow=()
+	for a in $ALLOW; do allow+=(-a "$a"); done
 	local u=$1 lim=$2
 	shift 2
 	echo quit | prlimit --memlock="$lim" timeout -k 5 60 env \
@@ -89,7 +99,7 @@ testpmd_as() {
 		-d "$VFIOFD_BUILD/drivers/bus/vfiofd/librte_bus_vfiofd.so" \
 		-d "$VFIOFD_BUILD/drivers/net/vfiofd_virtio/librte_net_vfiofd_virtio.so" \
 		--log-level=lib.iommufd_mem:debug --log-level=bus.vfiofd:info "$@" \
-		-a "vfiofd:$V1" -a "vfiofd:$V2" -- -i --total-num-mbufs=16384 2>&1
+		"${allow[@]}" -- -i --total-num-mbufs=16384 2>&1
 }
 # testpmd output $1 shows a port of net_vfiofd_virtio
 got_port() { grep -qE "Configuring Port 0|vfiofd_virtio: .*port 0:" <<< "$1"; }
@@ -105,18 +115,34 @@ expect_line() { # what, output, line
 if [ "$mode" = aw39 ]; then
 	[ "${VFIOFD_VM_PROFILE:-}" = iommu-39 ] ||
 		die "mode aw39 needs the 39-bit IOMMU of profile iommu-39, not '${VFIOFD_VM_PROFILE:-}'"
+	# 1. translated IOVAs: memory at 1 TiB, above the 512 GiB of the aperture
 	prlimit --memlock=$((512 << 20)) bash "$top/scripts/guest/testpmd-fwd.sh" \
 		--path vfiofd --runas "$GRANTED:/run/huge-$GRANTED" --seconds 30 \
-		--min-packets 100000 --tag unpriv-aw39 &&
-		ok "uid $GRANTED forwarded over vfiofd behind a 39-bit IOMMU" ||
+		--min-packets 100000 --tag unpriv-aw39 \
+		--eal "--base-virtaddr=0x10000000000 --log-level=lib.iommufd_mem:info" &&
+		ok "uid $GRANTED forwarded over vfiofd behind a 39-bit IOMMU, memory above it" ||
 		notok "uid $GRANTED did not forward behind a 39-bit IOMMU (see above)"
 	log=$(cat /tmp/testpmd-unpriv-aw39.log 2>/dev/null)
-	expect_line "the bus keeps IOVA as VA with the IOMMU's mask" "$log" \
-		"cannot read physical addresses (no CAP_SYS_ADMIN): IOVA as VA with a 39-bit DMA mask"
-	out=$(testpmd_as $GRANTED $((512 << 20)) --base-virtaddr=0x10000000000)
-	expect_line "memory placed above the aperture is refused" "$out" "DMA mask"
+	expect_line "the bus picks translated IOVAs" "$log" \
+		"cannot read physical addresses (no CAP_SYS_ADMIN): translated IOVAs"
+	expect_line "memory above the aperture is mapped inside it" "$log" \
+		"translated mode: DPDK memory at VA 0x1"
+	# 2. a driver that cannot translate in the allow-list: the DMA mask, and the same
+	#    placement refused
+	out=$(ALLOW="vfiofd:$V1 vfiofd:$E1" testpmd_as $GRANTED $((512 << 20)) \
+		--base-virtaddr=0x10000000000)
+	expect_line "with net_e1000_em the bus keeps IOVA as VA with the IOMMU's mask" "$out" \
+		"IOVA as VA with a 39-bit DMA mask"
+	expect_line "memory placed above the aperture is refused" "$out" \
+		"IOVA exceeding limits of current DMA mask"
 	got_port "$out" && notok "uid $GRANTED got a port with memory above the aperture" ||
 		ok "uid $GRANTED got no port with memory above the aperture"
+	# 3. a DPDK PCI driver in translated mode: refused, the virtio port still probed
+	out=$(ALLOW="vfiofd:$V1,iova=translated vfiofd:$E1" testpmd_as $GRANTED $((512 << 20)))
+	expect_line "net_e1000_em refused in translated mode" "$out" \
+		"DPDK's PCI driver net_e1000_em gives devices the EAL's IOVAs"
+	got_port "$out" && ok "the virtio port was probed beside it" ||
+		notok "the virtio port was not probed (translated mode)"
 	exit $fail
 fi
 

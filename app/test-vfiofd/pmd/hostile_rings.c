@@ -14,6 +14,12 @@
  * addresses the driver put in its descriptors, after checking that they are the
  * buffers the driver holds for them.
  *
+ * Then everything again in the memory library's translated mode: the pools' memory is
+ * in a real translation cache (iova_cache.c) at IOVA = VA + XL_DELTA, and every
+ * address the driver posts must be that translation, never buf_iova; a pool the cache
+ * does not hold gets no descriptor at all (receive refills stop, counted in errors;
+ * packets are dropped).
+ *
  * What a real driver does with a device that lies, and what is checked here: a bad
  * completion (an id it does not hold, a length the buffer cannot have, a num_buffers
  * the ring cannot satisfy) is counted in the queue's errors and its buffers recycled,
@@ -36,6 +42,8 @@
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
 
+#include "rte_iommufd_mem.h"
+#include "rte_iova_cache.h"
 #include "vv_ethdev.h"
 #include "vv_rxtx.h"
 #include "host_eal.h"
@@ -43,6 +51,8 @@
 
 #define QSIZE 256
 #define POOL_SIZE 1023
+/* translated mode: where the cache puts the pools' memory */
+#define XL_DELTA ((uint64_t)1 << 44)
 
 static struct tap t;
 static unsigned int bad_posts;  /* rx descriptors posted with the device's garbage */
@@ -136,6 +146,50 @@ rte_iova_t
 rte_iommufd_mem_va2iova(const void *va)
 {
 	return (uintptr_t)va;
+}
+
+/* the memory library's translated mode, as the library would run it for lcore 0 */
+static struct rte_iova_cache *xl_cache; /* non-NULL: translated mode */
+static bool xl_registered;
+
+bool
+rte_iommufd_mem_translated(void)
+{
+	return xl_cache != NULL;
+}
+
+struct rte_iova_cache *
+rte_iommufd_mem_cache(void)
+{
+	return xl_cache;
+}
+
+int
+rte_iommufd_mem_reader_enter(void)
+{
+	if (!xl_registered) {
+		if (rte_iova_cache_reader_register(xl_cache, 0) != 0)
+			abort();
+		xl_registered = true;
+	} else {
+		rte_iova_cache_reader_online(xl_cache, 0);
+	}
+	return 0;
+}
+
+void
+rte_iommufd_mem_reader_leave(int reader)
+{
+	rte_iova_cache_reader_offline(xl_cache, (unsigned int)reader);
+}
+
+/* The address the driver must give the device for @va in @m's buffer. */
+static uint64_t
+want_iova(const struct rte_mbuf *m, const void *va)
+{
+	uint64_t off = (uint64_t)((const uint8_t *)va - (const uint8_t *)m->buf_addr);
+
+	return xl_cache != NULL ? (uintptr_t)va + XL_DELTA : m->buf_iova + off;
 }
 
 int
@@ -247,7 +301,7 @@ rx_buf(struct vv_rxq *rxq, uint16_t id, uint32_t *room)
 		tap_check(&t, false, "  descriptor %u offered without an mbuf", id);
 		abort();
 	}
-	want = m->buf_iova + RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN;
+	want = want_iova(m, (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN);
 	if (dsc->addr != want ||
 	    rxq->buf_len > m->buf_len - (RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN)) {
 		/* writing there would hit memory the driver does not own: stop here */
@@ -263,7 +317,7 @@ rx_buf(struct vv_rxq *rxq, uint16_t id, uint32_t *room)
 				 "flags 0x%x, next %u", id, dsc->len, dsc->flags, dsc->next);
 	}
 	*room = rxq->buf_len;
-	return (uint8_t *)(uintptr_t)dsc->addr;
+	return (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN;
 }
 
 /* The device writes a packet of @plen bytes into the next buffer and completes it. */
@@ -282,6 +336,33 @@ dev_rx_one(struct dev *d, struct vv_rxq *rxq, uint32_t plen, uint16_t num_buffer
 	memset(b + VV_NET_HDR_LEN, 0x5a, RTE_MIN(plen, room - VV_NET_HDR_LEN));
 	dev_push(d, (uint32_t)id, VV_NET_HDR_LEN + plen);
 	return true;
+}
+
+/* Put a pool's memory in the translation cache at VA + XL_DELTA. */
+static void
+xl_insert_chunk(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *memhdr,
+		unsigned int idx)
+{
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	if (rte_iova_cache_insert(xl_cache, memhdr->addr, memhdr->len,
+				  (uintptr_t)memhdr->addr + XL_DELTA) != 0)
+		*(bool *)arg = false;
+}
+
+/* A pool of @n mbufs; in translated mode, in the cache (NULL on failure). */
+static struct rte_mempool *
+pool_make(const char *name, unsigned int n)
+{
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, n, 0, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	bool ok = true;
+
+	if (mp != NULL && xl_cache != NULL)
+		rte_mempool_mem_iter(mp, xl_insert_chunk, &ok);
+	if (!ok)
+		abort();
+	return mp;
 }
 
 /* ---- the driver's side ---- */
@@ -549,8 +630,7 @@ rx_merged(void)
 	 * 256. A packet claiming 100 can never be completed: waiting for it would stop
 	 * the queue for good.
 	 */
-	small = rte_pktmbuf_pool_create("hr_small", 40, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					SOCKET_ID_ANY);
+	small = pool_make("hr_small", 40);
 	if (!tap_check(&t, small != NULL, "a pool of 40 mbufs"))
 		return;
 	rxq = rx_open(&d, true, true, small);
@@ -627,6 +707,30 @@ app_send(struct vv_txq *txq, unsigned int n)
 	return done;
 }
 
+/* Are the addresses of slot @id's descriptor (or indirect table) the packet's? */
+static bool
+tx_addrs_ok(const struct vv_txq *txq, uint16_t id)
+{
+	const struct vv_desc *dsc = &txq->vq.desc[id];
+	const struct vv_desc *tbl = &txq->indir[(uint32_t)id * VV_TX_INDIRECT_MAX];
+	const struct rte_mbuf *m = txq->sw_ring[id];
+	unsigned int k = 1;
+
+	if (m == NULL)
+		return false;
+	if (dsc->flags == 0)
+		return dsc->addr == want_iova(m, rte_pktmbuf_mtod(m, const uint8_t *) -
+					      VV_NET_HDR_LEN);
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
+		if (s->data_len == 0)
+			continue;
+		if (tbl[k].addr != want_iova(s, rte_pktmbuf_mtod(s, const void *)))
+			return false;
+		k++;
+	}
+	return true;
+}
+
 /* The device takes every packet offered, checks its descriptor, completes it. */
 static unsigned int
 dev_tx_all(struct dev *d, struct vv_txq *txq)
@@ -643,6 +747,12 @@ dev_tx_all(struct dev *d, struct vv_txq *txq)
 		      dsc->len > VV_TX_INDIRECT_MAX * sizeof(struct vv_desc)))) {
 			tap_check(&t, false, "  tx descriptor %u: addr 0x%" PRIx64 " len %u flags "
 				  "0x%x", id, dsc->addr, dsc->len, dsc->flags);
+			abort();
+		}
+		if (!tx_addrs_ok(txq, (uint16_t)id)) {
+			tap_check(&t, false, "  tx descriptor %u: addr 0x%" PRIx64 " is not the "
+				  "packet's %s", id, dsc->addr,
+				  xl_cache != NULL ? "translated IOVA" : "buf_iova");
 			abort();
 		}
 		dev_push(d, (uint32_t)id, 0);
@@ -719,6 +829,60 @@ tx(void)
 	pool_full("transmit");
 }
 
+/*
+ * Everything again in translated mode (see the file comment), then a pool the cache
+ * does not hold: nothing of it may reach a descriptor.
+ */
+static void
+translated(void)
+{
+	struct rte_iova_cache_params cp = { .name = "hr_xl", .max_readers = 1 };
+	struct rte_mempool *plain = pool, *unmapped;
+	struct vv_rxq *rxq;
+	struct vv_txq *txq;
+	struct rte_mbuf *pk[4];
+	struct dev d;
+	uint16_t n;
+
+	tap_diag("==== translated mode: IOVA = VA + 0x%" PRIx64 " ====", XL_DELTA);
+	unmapped = rte_pktmbuf_pool_create("hr_unmapped", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					   SOCKET_ID_ANY);
+	xl_cache = rte_iova_cache_create(&cp);
+	if (!tap_check(&t, xl_cache != NULL && unmapped != NULL, "translation cache"))
+		return;
+	pool = pool_make("hr_xl_pool", POOL_SIZE);
+	rx_single();
+	rx_merged();
+	tx();
+
+	tap_diag("---- translated mode: a pool the cache does not hold ----");
+	rxq = NULL;
+	tap_check(&t, vv_rxq_setup(&hw, &rxq, 0, QSIZE, SOCKET_ID_ANY, unmapped, 0) == -EINVAL &&
+		  rxq == NULL && rte_mempool_avail_count(unmapped) == 63,
+		  "receive: a queue on it is refused at setup, no mbuf taken");
+	txq = tx_open(&d);
+	for (unsigned int i = 0; i < RTE_DIM(pk); i++) {
+		pk[i] = rte_pktmbuf_alloc(unmapped);
+		if (pk[i] == NULL)
+			abort();
+		memset(rte_pktmbuf_append(pk[i], 60), 0xa5, 60);
+	}
+	n = vv_xmit_pkts(txq, pk, RTE_DIM(pk));
+	tap_check(&t, n == RTE_DIM(pk) && txq->stats.dropped == RTE_DIM(pk) &&
+		  txq->stats.packets == 0 && dev_pop(&d) < 0 &&
+		  rte_mempool_avail_count(unmapped) == 63, "transmit: its %u packets dropped "
+		  "(%" PRIu64 "), none posted, freed", n, txq->stats.dropped);
+	vv_txq_release(txq);
+
+	rte_iova_cache_reader_unregister(xl_cache, 0);
+	xl_registered = false;
+	tap_check(&t, rte_iova_cache_free(xl_cache) == 0, "cache freed, no reader left");
+	xl_cache = NULL;
+	rte_mempool_free(pool);
+	rte_mempool_free(unmapped);
+	pool = plain;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -738,6 +902,7 @@ main(int argc, char **argv)
 	rx_single();
 	rx_merged();
 	tx();
+	translated();
 	tap_diag("%u kicks", kicks);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

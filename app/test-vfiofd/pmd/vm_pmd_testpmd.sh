@@ -20,6 +20,12 @@
 #               placed above the aperture (--base-virtaddr): the bus must pick IOVA as
 #               PA, the memory must really lie above 2^39, and the test bed fails the
 #               test on any DMAR fault
+#   translated_window
+#               io forwarding in the memory library's translated mode (iova=translated)
+#               with DPDK memory placed over the IOMMU's MSI window (0xfee00000, an IOVA
+#               range no device may use): that memory must be mapped at another IOVA,
+#               net_vfiofd_virtio must hand the device those IOVAs, and the test bed
+#               fails the test on any DMAR fault
 #   mq_refused  on a device with one queue pair (the hub profiles), asking for 2 pairs
 #               fails at configure time with a message that says why
 set -u
@@ -247,6 +253,36 @@ io_aw39)
 	else
 		echo "$out" | tail -n 20
 		echo "not ok - with IOVA as VA forced above the aperture: exit $rc, no refusal line"; exit 1
+	fi
+	;;
+translated_window)
+	# the EAL reserves its memory from the base address up: the first memseg list
+	# starts just below the window, and the mbuf pool (36 MiB) is among its first
+	# allocations
+	bash "$FWD" --path vfiofd --tag xwin --seconds "${seconds:-60}" --min-packets 100000 \
+		--devargs iova=translated \
+		--eal "--base-virtaddr=0xfe000000 --log-level=lib.iommufd_mem:debug" || exit 1
+	log=/tmp/testpmd-xwin.log
+	if grep -q "iova=translated: translated IOVAs" "$log"; then
+		echo "ok - iova=translated: the bus chose translated IOVAs"
+	else
+		echo "not ok - no 'iova=translated: translated IOVAs' line"; exit 1
+	fi
+	# the library's map lines: the area holding 0xfee00000 is mapped elsewhere
+	hit=
+	while read -r va len iova; do
+		[ -n "$va" ] || continue
+		if [ $((va)) -le $((0xfee00000)) ] && [ $((0xfee00000)) -lt $((va + len)) ] &&
+		   [ $((iova)) != $((va)) ]; then
+			hit="VA $va + $len at IOVA $iova"
+			break
+		fi
+	done <<< "$(sed -n 's/.*mapped VA \(0x[0-9a-f]*\) + \(0x[0-9a-f]*\) at IOVA \(0x[0-9a-f]*\).*/\1 \2 \3/p' "$log")"
+	if [ -n "$hit" ]; then
+		echo "ok - DPDK memory over the MSI window is mapped at another IOVA: $hit"
+	else
+		grep "mapped VA" "$log" | head -n 5
+		echo "not ok - no DPDK memory over 0xfee00000 was mapped (translated)"; exit 1
 	fi
 	;;
 mq_refused)

@@ -166,6 +166,13 @@ typedef int (rte_vfiofd_remove_t)(struct rte_vfiofd_device *dev);
 #define RTE_VFIOFD_DRV_NO_RESET   0x0004
 /** Do not enable bus mastering at probe (the driver does it when it is ready). */
 #define RTE_VFIOFD_DRV_NO_BUS_MASTER 0x0008
+/**
+ * The driver gives the device no IOVA from the EAL (mbuf buf_iova, memzone iova):
+ * where the memory library runs in translated mode (rte_iommufd_mem_translated()) it
+ * translates every DMA address through rte_iommufd_mem_cache(). Only such drivers are
+ * probed in that mode.
+ */
+#define RTE_VFIOFD_DRV_IOVA_TRANSLATE 0x0010
 /** @} */
 
 /**
@@ -185,7 +192,7 @@ struct rte_vfiofd_driver {
 	/**
 	 * Device-argument keys the driver understands (NULL-terminated, may be NULL).
 	 * The bus refuses a device whose devargs hold a key that is neither the bus's
-	 * (ioas, intr, reset, bar_mmap) nor listed here, so that a typo is an error
+	 * (ioas, intr, reset, bar_mmap, noiommu, iova) nor listed here, so that a typo is an error
 	 * rather than a silently ignored setting.
 	 */
 	const char *const *devargs_keys;

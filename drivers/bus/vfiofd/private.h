@@ -178,6 +178,8 @@ extern pthread_mutex_t vfiofd_lock;
 /* vfiofd_common.c */
 bool vfiofd_id_match(const struct rte_pci_id *table, const struct rte_pci_id *id);
 bool vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev);
+/* Why the process runs with translated IOVAs ("" if it does not), for refusal lines. */
+const char *vfiofd_translated_why(void);
 /* Name of the driver (vfiofd's or DPDK's PCI driver) that drives @d, or NULL. */
 const char *vfiofd_dev_driver_name(const struct vfiofd_device *d);
 struct vfiofd_device *vfiofd_find_by_name(const char *name);

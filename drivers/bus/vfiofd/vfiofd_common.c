@@ -130,15 +130,22 @@ vfiofd_id_match(const struct rte_pci_id *table, const struct rte_pci_id *dev)
 	return false;
 }
 
-bool
-vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev)
+/* The vfiofd driver that would probe @dev (the first that matches), or NULL. */
+static const struct rte_vfiofd_driver *
+vfiofd_driver_find(const struct rte_vfiofd_device *dev)
 {
 	struct rte_vfiofd_driver *drv;
 
 	FOREACH_VFIOFD_DRIVER(drv)
 		if (vfiofd_id_match(drv->id_table, &dev->id))
-			return true;
-	return false;
+			return drv;
+	return NULL;
+}
+
+bool
+vfiofd_any_driver_matches(const struct rte_vfiofd_device *dev)
+{
+	return vfiofd_driver_find(dev) != NULL;
 }
 
 const char *
@@ -213,6 +220,13 @@ vfiofd_probe_one(struct rte_vfiofd_driver *drv, struct vfiofd_device *d)
 	ret = vfiofd_claim_check(d);
 	if (ret != 0)
 		return ret;
+	if (rte_iommufd_mem_translated() && !(drv->drv_flags & RTE_VFIOFD_DRV_IOVA_TRANSLATE)) {
+		VFIOFD_DEV_LOG(ERR, d, "refused: driver %s gives devices the EAL's IOVAs, and "
+			       "this process runs with translated IOVAs (%s), where those are not "
+			       "the device's; only drivers that translate run here",
+			       drv->driver.name, vfiofd_translated_why());
+		return -ENOTSUP;
+	}
 
 	VFIOFD_DEV_LOG(DEBUG, d, "vfiofd driver %s matches it", drv->driver.name);
 	pthread_mutex_lock(&vfiofd_lock);
@@ -521,6 +535,31 @@ phys_addrs_readable(void)
 	return rte_mem_virt2phy((const void *)&probe) != RTE_BAD_IOVA;
 }
 
+/* Why the memory library runs in translated mode, for refusal lines. */
+static char translated_why[192];
+
+const char *
+vfiofd_translated_why(void)
+{
+	return translated_why;
+}
+
+/* Translated mode (rte_iommufd_mem_translated()): the EAL stays in IOVA as VA, with no
+ * DMA mask, and its IOVAs reach no device. */
+static enum rte_iova_mode
+translated_mode(const char *why)
+{
+	int ret = rte_iommufd_mem_translate_set(true);
+
+	if (ret < 0) {
+		VFIOFD_LOG(ERR, "cannot switch the memory library to translated IOVAs: %s",
+			   strerror(-ret));
+		return RTE_IOVA_VA;
+	}
+	snprintf(translated_why, sizeof(translated_why), "%s", why);
+	return RTE_IOVA_VA;
+}
+
 /*
  * The IOVA mode of the devices the bus will drive: one a driver of ours takes, or one
  * allow-listed here for a DPDK PCI driver. Say nothing otherwise, so that merely loading
@@ -532,35 +571,63 @@ phys_addrs_readable(void)
  * VT-d units: 39 bits), an mbuf's buf_iova would be a VA the device cannot reach: the
  * bus asks for IOVA as PA instead when the process can read physical addresses, and the
  * memory library then maps IOVA = each page's physical address, which lies inside the
- * aperture; otherwise the EAL is told the width (DMA mask) and refuses memory above it,
- * as for DPDK's bus/pci. A no-IOMMU device (the user opted in) has no translation at
- * all: it needs physical addresses, and that wins.
+ * aperture. Otherwise, where every device's driver translates IOVAs
+ * (RTE_VFIOFD_DRV_IOVA_TRANSLATE), the memory library's translated mode: memory is
+ * mapped inside the aperture wherever its VA lies, and those drivers look every
+ * buffer up in the library's cache; where a driver cannot translate (DPDK's PCI
+ * drivers), the EAL is told the width (DMA mask) and refuses memory above it, as for
+ * DPDK's bus/pci. The user may ask for translated mode anywhere (iova=translated). A
+ * no-IOMMU device (the user opted in) has no translation at all: it needs physical
+ * addresses, and that wins.
  */
 static enum rte_iova_mode
 vfiofd_get_iommu_class(void)
 {
 	enum rte_iova_mode mode = RTE_IOVA_DC;
-	struct rte_vfiofd_device *dev, *narrowest = NULL;
+	struct rte_vfiofd_device *dev, *narrowest = NULL, *asked = NULL, *plain = NULL;
 	int width = VFIOFD_USER_VA_BITS;
+	char why[192];
 
 	FOREACH_VFIOFD_DEVICE(dev) {
+		const struct rte_vfiofd_driver *drv = vfiofd_driver_find(dev);
 		int w;
 
-		if (!vfiofd_any_driver_matches(dev) &&
-		    !(vfiofd_allowed_explicitly(dev->device.devargs) &&
-		      vfiofd_pci_driver_find(dev) != NULL))
+		if (drv == NULL && !(vfiofd_allowed_explicitly(dev->device.devargs) &&
+				     vfiofd_pci_driver_find(dev) != NULL))
 			continue;
 		if (VFIOFD_DEV(dev)->noiommu)
 			return RTE_IOVA_PA;
 		mode = RTE_IOVA_VA;
+		/* a DPDK PCI driver (drv NULL) always takes the EAL's IOVAs */
+		if (plain == NULL && (drv == NULL || !(drv->drv_flags & RTE_VFIOFD_DRV_IOVA_TRANSLATE)))
+			plain = dev;
+		if (asked == NULL && VFIOFD_DEV(dev)->opts.iova_translated)
+			asked = dev;
 		w = vfiofd_sysfs_iommu_addr_width(vfiofd_sysfs_root(), dev->name);
 		if (w > 0 && w < width) {
 			width = w;
 			narrowest = dev;
 		}
 	}
+	if (asked != NULL) {
+		snprintf(why, sizeof(why), "iova=translated on %s", asked->name);
+		VFIOFD_LOG(NOTICE, "%s: iova=translated: translated IOVAs (DPDK memory is mapped "
+			   "where the memory library chooses; drivers translate every DMA address "
+			   "through its cache)", asked->name);
+		return translated_mode(why);
+	}
 	if (narrowest == NULL)
 		return mode;
+	if (plain == NULL && !phys_addrs_readable()) {
+		snprintf(why, sizeof(why), "the IOMMU of %s has a %d-bit aperture and this "
+			 "process cannot read physical addresses", narrowest->name, width);
+		VFIOFD_LOG(NOTICE, "%s: the IOMMU's address width is %d bits, below the %d bits "
+			   "of user addresses, and this process cannot read physical addresses (no "
+			   "CAP_SYS_ADMIN): translated IOVAs (DPDK memory is mapped inside the "
+			   "aperture; drivers translate every DMA address through the memory "
+			   "library's cache)", narrowest->name, width, VFIOFD_USER_VA_BITS);
+		return translated_mode(why);
+	}
 	rte_mem_set_dma_mask((uint8_t)width);
 	if (phys_addrs_readable()) {
 		VFIOFD_LOG(NOTICE, "%s: the IOMMU's address width is %d bits, below the %d bits of "
@@ -571,8 +638,8 @@ vfiofd_get_iommu_class(void)
 	VFIOFD_LOG(NOTICE, "%s: the IOMMU's address width is %d bits, below the %d bits of "
 		   "user addresses, and this process cannot read physical addresses (no "
 		   "CAP_SYS_ADMIN): IOVA as VA with a %d-bit DMA mask; DPDK memory must lie "
-		   "below it (the EAL refuses memory above)", narrowest->name, width,
-		   VFIOFD_USER_VA_BITS, width);
+		   "below it (the EAL refuses memory above), as %s's driver cannot translate "
+		   "IOVAs", narrowest->name, width, VFIOFD_USER_VA_BITS, width, plain->name);
 	return mode;
 }
 

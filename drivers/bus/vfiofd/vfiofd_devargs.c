@@ -191,6 +191,7 @@ static const char *const intr_names[] = { "auto", "msix", "msi", "intx", "none",
 static const char *const onoff_names[] = { "off", "on", NULL };
 /* noiommu also takes 0/1: the opt-in is usually written "noiommu=1". */
 static const char *const noiommu_names[] = { "off", "on", "0", "1", NULL };
+static const char *const iova_names[] = { "auto", "translated", NULL };
 
 const char *
 vfiofd_opt_ioas_str(enum vfiofd_opt_ioas v)
@@ -204,8 +205,9 @@ vfiofd_opt_intr_str(enum vfiofd_opt_intr v)
 	return (unsigned int)v < 5 ? intr_names[v] : "?";
 }
 
-static const char *const bus_keys[] = { "ioas", "intr", "reset", "bar_mmap", "noiommu", NULL };
-const char vfiofd_bus_keys_str[] = "ioas, intr, reset, bar_mmap, noiommu";
+static const char *const bus_keys[] = { "ioas", "intr", "reset", "bar_mmap", "noiommu", "iova",
+					NULL };
+const char vfiofd_bus_keys_str[] = "ioas, intr, reset, bar_mmap, noiommu, iova";
 
 /* @a and @b differ by one insertion, deletion, replacement or neighbour swap. */
 static bool
@@ -273,6 +275,11 @@ apply_bus_key(struct vfiofd_options *o, const char *key, const char *value, char
 		if (v < 0)
 			goto bad;
 		o->noiommu = v == 1 || v == 3;
+	} else if (strcmp(key, "iova") == 0) {
+		v = pick(value, iova_names);
+		if (v < 0)
+			goto bad;
+		o->iova_translated = v == 1;
 	} else {
 		return 1;
 	}
@@ -282,7 +289,8 @@ bad:
 		vfiofd_str_sanitize(value, 32, shown, sizeof(shown)), key,
 		strcmp(key, "ioas") == 0 ? "default or private" :
 		strcmp(key, "intr") == 0 ? "auto, msix, msi, intx or none" :
-		strcmp(key, "noiommu") == 0 ? "1, 0, on or off" : "on or off");
+		strcmp(key, "noiommu") == 0 ? "1, 0, on or off" :
+		strcmp(key, "iova") == 0 ? "auto or translated" : "on or off");
 	return -EINVAL;
 }
 

@@ -84,6 +84,13 @@ struct vfiofd_options {
 	 * mode: the device can DMA anywhere). Never implied: "noiommu=1" or "noiommu=on".
 	 */
 	bool noiommu;
+	/**
+	 * iova=translated: the process runs in the memory library's translated mode
+	 * (rte_iommufd_mem_translated()), which otherwise only an IOMMU too narrow for
+	 * user addresses in a process that cannot read physical addresses selects. One
+	 * device asking sets it for the process.
+	 */
+	bool iova_translated;
 	unsigned int n_driver_keys;
 	/** Keys that are not the bus's, in order: the matched driver must know them. */
 	char driver_keys[VFIOFD_PAIRS_MAX][VFIOFD_KEY_MAX + 1];
@@ -101,7 +108,7 @@ void vfiofd_options_default(struct vfiofd_options *o);
  * Parse an option string "key=value[,key=value...]" ("" and NULL are valid: defaults).
  * Keys: [A-Za-z][A-Za-z0-9_-]*; values: [A-Za-z0-9._:+-]+ or a bracketed list
  * "[...]" of the same characters and commas. Bus keys (ioas, intr, reset, bar_mmap,
- * noiommu)
+ * noiommu, iova)
  * are checked here; other keys are collected for the driver. Keys listed in
  * @ignore_keys (NULL-terminated, may be NULL) are accepted and skipped (the EAL's own
  * "bus" and "addr" in the bus layer of the new devargs syntax).

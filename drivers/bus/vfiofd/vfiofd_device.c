@@ -254,8 +254,8 @@ dev_open_secondary(struct vfiofd_device *d)
 	if (translated) {
 		close(iommufd);
 		VFIOFD_DEV_LOG(ERR, d, "the primary maps DPDK memory at IOVAs other than its "
-			       "addresses (its IOMMU's ranges forced it): a secondary process "
-			       "cannot know them");
+			       "addresses (translated IOVAs, or its IOMMU's ranges forced it): "
+			       "a secondary process cannot know them");
 		ret = -ENOTSUP;
 		goto fail;
 	}

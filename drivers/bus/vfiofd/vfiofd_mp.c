@@ -83,7 +83,8 @@ mp_primary(const struct rte_mp_msg *msg, const void *peer)
 		/* With IOVA as PA every page sits at an IOVA other than its VA, but at
 		 * the one its memseg records, which the secondary shares; only IOVAs
 		 * the library picked (VA outside the ranges) are unknown there. */
-		rep->translated = st.iova_translated > 0 && rte_eal_iova_mode() != RTE_IOVA_PA;
+		rep->translated = rte_iommufd_mem_translated() ||
+				  (st.iova_translated > 0 && rte_eal_iova_mode() != RTE_IOVA_PA);
 		for (unsigned int bar = 0; bar < RTE_VFIOFD_NUM_BARS; bar++)
 			rep->bar_va[bar] = (uintptr_t)d->pub.regions[bar].addr;
 		reply.fds[0] = fcntl(rte_iommufd_mem_iommufd(), F_DUPFD_CLOEXEC, 0);

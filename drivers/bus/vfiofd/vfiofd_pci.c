@@ -44,6 +44,7 @@
 #include <rte_eal.h>
 
 #include "private.h"
+#include "rte_iommufd_mem.h"
 
 /* bus/pci's private struct rte_pci_bus, the same in DPDK 22.11, 24.11 and 25.11. */
 struct pci_bus_layout {
@@ -128,6 +129,13 @@ refusal(const struct vfiofd_device *d, const struct rte_pci_driver *drv, char *b
 				 "cannot join; drive it on bus pci instead (-a <BDF>)", name);
 			return buf;
 		}
+	}
+	if (rte_iommufd_mem_translated()) {
+		snprintf(buf, len, "DPDK's PCI driver %s gives devices the EAL's IOVAs, and this "
+			 "process runs with translated IOVAs (%s), where those are not the "
+			 "device's; run with CAP_SYS_ADMIN (IOVA as PA), or without iova=translated",
+			 name, vfiofd_translated_why());
+		return buf;
 	}
 	if ((drv->drv_flags & RTE_PCI_DRV_NEED_IOVA_AS_VA) &&
 	    rte_eal_iova_mode() != RTE_IOVA_VA) {

@@ -15,6 +15,7 @@
 #include <rte_telemetry.h>
 
 #include "private.h"
+#include "rte_iommufd_mem.h"
 #include "vfiofd_compat.h"
 
 static int
@@ -107,6 +108,8 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 		rte_tel_data_add_dict_string(t, "devargs_error", d->opts_errmsg);
 	rte_tel_data_add_dict_string(t, "ioas_mode", vfiofd_opt_ioas_str(d->opts.ioas));
 	rte_tel_data_add_dict_int(t, "noiommu", d->noiommu);
+	/* process-wide: the EAL's IOVAs are not the device's (see iova=translated) */
+	rte_tel_data_add_dict_int(t, "iova_translated", rte_iommufd_mem_translated());
 	if (d->devfd >= 0) {
 		vfiofd_tel_add_uint(t, "iommufd_devid", d->devid);
 		vfiofd_tel_add_uint(t, "ioas", d->ioas_id);

@@ -1015,7 +1015,7 @@ static struct rte_vfiofd_driver vv_driver = {
 	.remove = vv_remove,
 	.id_table = vv_ids,
 	.devargs_keys = vv_devargs_keys,
-	.drv_flags = RTE_VFIOFD_DRV_INTR_LSC,
+	.drv_flags = RTE_VFIOFD_DRV_INTR_LSC | RTE_VFIOFD_DRV_IOVA_TRANSLATE,
 };
 
 RTE_PMD_REGISTER_VFIOFD(net_vfiofd_virtio, vv_driver);

@@ -33,10 +33,18 @@
  * Descriptors are written whole whenever a buffer is posted, so nothing the device
  * scribbled on them survives a repost. The driver never follows descriptor chains.
  *
- * DMA addresses: mbufs carry theirs (buf_iova, the EAL's IOVA: VA, or PA where the
- * bus selected IOVA as PA for a narrow IOMMU; the memory library maps either); the
- * rings and the transmit header/indirect area had theirs computed once, at setup,
- * from the iommufd memory library. Nothing is translated per packet.
+ * DMA addresses: the rings and the transmit header/indirect area had theirs computed
+ * once, at setup, from the iommufd memory library. Buffers normally carry theirs
+ * (buf_iova, the EAL's IOVA: VA, or PA where the bus selected IOVA as PA for a narrow
+ * IOMMU; the memory library maps either), and nothing is translated per packet. In
+ * the library's translated mode (rte_iommufd_mem_translated(): an IOMMU that cannot
+ * address user VAs in a process that cannot read physical addresses, or iova=translated)
+ * buf_iova is the VA, which the device must never be given: every buffer's IOVA is
+ * looked up in the library's lock-free cache, one inline lookup of its first byte per
+ * buffer (the library keeps VA-contiguous memory IOVA-contiguous), inside a window in
+ * which the lcore is an online reader of the cache (xlate_begin()/xlate_end(), per
+ * refill and per transmit burst; offline in between, so an lcore that stops polling
+ * never holds up an unmap). A buffer the cache does not know is never posted.
  */
 
 #include <errno.h>
@@ -49,12 +57,46 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "rte_iommufd_mem.h"
+#include "rte_iova_cache.h"
 #include "vv_ethdev.h"
 #include "vv_logs.h"
 #include "vv_rxtx.h"
 
 /* Headers of indirect packets: one 16-byte cell per slot (12 used). */
 #define VV_TX_HDR_CELL 16
+
+/* Translated mode only (see the file comment): a burst's reader of the cache. */
+struct xlate {
+	struct rte_iova_cache *cache; /* NULL: buffers carry their IOVA (buf_iova) */
+	int reader;                   /* < 0: a thread without lcore id, lookups locked */
+};
+
+static __rte_always_inline struct xlate
+xlate_begin(struct rte_iova_cache *cache)
+{
+	return (struct xlate){
+		.cache = cache,
+		.reader = likely(cache == NULL) ? -1 : rte_iommufd_mem_reader_enter(),
+	};
+}
+
+static __rte_always_inline void
+xlate_end(const struct xlate *x)
+{
+	if (unlikely(x->cache != NULL))
+		rte_iommufd_mem_reader_leave(x->reader);
+}
+
+/* IOVA of @va, inside @m's buffer; RTE_BAD_IOVA if translated and not mapped. */
+static __rte_always_inline rte_iova_t
+xlate_iova(const struct xlate *x, const struct rte_mbuf *m, const void *va)
+{
+	if (likely(x->cache == NULL))
+		return m->buf_iova + (uint64_t)((const uint8_t *)va - (const uint8_t *)m->buf_addr);
+	return likely(x->reader >= 0) ? rte_iova_cache_va2iova(x->cache, va) :
+	       rte_iova_cache_va2iova_locked(x->cache, va);
+}
 
 uint32_t
 vv_rx_buf_data_room(const struct rte_mempool *mp)
@@ -94,6 +136,22 @@ rx_mbuf_initializer(uint16_t port_id)
 	return v;
 }
 
+/* rte_mempool_mem_iter() callback: clears *arg if a chunk is not mapped as one range */
+static void
+chunk_translates(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *memhdr,
+		 unsigned int idx)
+{
+	struct rte_iova_cache *c = rte_iommufd_mem_cache();
+	rte_iova_t first = rte_iova_cache_va2iova_locked(c, memhdr->addr);
+	rte_iova_t last = rte_iova_cache_va2iova_locked(c, (uint8_t *)memhdr->addr +
+							memhdr->len - 1);
+
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	if (first == RTE_BAD_IOVA || last != first + memhdr->len - 1)
+		*(bool *)arg = false;
+}
+
 int
 vv_rxq_setup(struct vv_hw *hw, struct vv_rxq **out, uint16_t queue_id, uint16_t nb_desc,
 	     int socket, struct rte_mempool *mp, uint16_t free_thresh)
@@ -118,6 +176,19 @@ vv_rxq_setup(struct vv_hw *hw, struct vv_rxq **out, uint16_t queue_id, uint16_t 
 		return -EINVAL;
 	}
 	RTE_BUILD_BUG_ON(RTE_PKTMBUF_HEADROOM < VV_NET_HDR_LEN);
+	if (rte_iommufd_mem_translated()) {
+		bool ok = true;
+
+		rte_mempool_mem_iter(mp, chunk_translates, &ok);
+		if (!ok) {
+			VV_DEV_LOG(ERR, hw->name, "rx queue %u: mempool %s lies in memory the "
+				   "iommufd memory library does not map as one range, and this "
+				   "process runs with translated IOVAs: the device could be given "
+				   "none of its buffers (external memory: rte_dev_dma_map() it)",
+				   queue_id, mp->name);
+			return -EINVAL;
+		}
+	}
 	rxq = rte_zmalloc_socket("vv_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket);
 	if (rxq == NULL)
 		return -ENOMEM;
@@ -135,6 +206,7 @@ vv_rxq_setup(struct vv_hw *hw, struct vv_rxq **out, uint16_t queue_id, uint16_t 
 		return -ENOMEM;
 	}
 	rxq->mp = mp;
+	rxq->xlate = rte_iommufd_mem_translated() ? rte_iommufd_mem_cache() : NULL;
 	rxq->buf_len = room + VV_NET_HDR_LEN;
 	rxq->mbuf_initializer = rx_mbuf_initializer(port);
 	rxq->nb_free = rxq->vq.size;
@@ -205,6 +277,7 @@ vv_txq_setup(struct vv_hw *hw, struct vv_txq **out, uint16_t queue_id, uint16_t 
 	txq->indir_iova = txq->vq.extra_iova;
 	txq->hdrs = txq->vq.extra + indir_len;
 	txq->hdrs_iova = txq->vq.extra_iova + indir_len;
+	txq->xlate = rte_iommufd_mem_translated() ? rte_iommufd_mem_cache() : NULL;
 	txq->nb_free = size;
 	/* default: reclaim once half the ring waits for it (batches, but a small
 	 * working set of mbufs) */
@@ -246,25 +319,34 @@ rx_post(struct vv_rxq *rxq, uint16_t n)
 	uint16_t idx = vq->avail_idx, i;
 	/* the device writes the header just before the packet data */
 	const uint64_t off = RTE_PKTMBUF_HEADROOM - VV_NET_HDR_LEN;
+	struct xlate x;
 
 	n = RTE_MIN(n, (uint16_t)VV_RX_REFILL_MAX);
 	if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)bufs, n) != 0)) {
 		rxq->stats.nombuf += n;
 		return 0;
 	}
+	x = xlate_begin(rxq->xlate);
 	for (i = 0; i < n; i++) {
 		uint16_t slot = (uint16_t)(idx + i) & vq->mask;
+		rte_iova_t iova;
 
 		if (unlikely(rxq->sw_ring[slot] != NULL))
 			break;
+		iova = xlate_iova(&x, bufs[i], (const uint8_t *)bufs[i]->buf_addr + off);
+		if (unlikely(iova == RTE_BAD_IOVA)) {
+			rxq->stats.errors++;  /* a pool in memory the library does not map */
+			break;
+		}
 		rxq->sw_ring[slot] = bufs[i];
 		/* whole: a len, flags or next the device wrote over must not survive */
 		vq->desc[slot] = (struct vv_desc){
-			.addr = bufs[i]->buf_iova + off,
+			.addr = iova,
 			.len = rxq->buf_len,
 			.flags = VV_DESC_F_WRITE,
 		};
 	}
+	xlate_end(&x);
 	if (unlikely(i < n))
 		rte_mempool_put_bulk(rxq->mp, (void **)&bufs[i], n - i);
 	vq->avail_idx = idx + i;
@@ -616,7 +698,7 @@ tx_hdr_clear(void *hdr)
 
 /* Lay a packet out in slot @slot's indirect table; false if it has too many segments. */
 static bool
-tx_indirect(struct vv_txq *txq, uint16_t slot, struct rte_mbuf *m)
+tx_indirect(struct vv_txq *txq, const struct xlate *x, uint16_t slot, struct rte_mbuf *m)
 {
 	struct vv_desc *t = &txq->indir[(uint32_t)slot * VV_TX_INDIRECT_MAX];
 	struct vv_desc *d = &txq->vq.desc[slot];
@@ -633,7 +715,9 @@ tx_indirect(struct vv_txq *txq, uint16_t slot, struct rte_mbuf *m)
 	for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
 		if (s->data_len == 0)
 			continue;
-		t[k].addr = rte_mbuf_data_iova(s);
+		t[k].addr = xlate_iova(x, s, rte_pktmbuf_mtod(s, void *));
+		if (unlikely(t[k].addr == RTE_BAD_IOVA))
+			return false;
 		t[k].len = s->data_len;
 		t[k].flags = VV_DESC_F_NEXT;
 		t[k].next = k + 1;
@@ -654,6 +738,7 @@ vv_xmit_pkts(void *q, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	struct vv_vq *vq = &txq->vq;
 	uint16_t idx = vq->avail_idx, i, posted = 0;
 	uint64_t bytes = 0;
+	struct xlate x;
 
 	/* normally reclaimed after the previous kick; only a full ring waits here */
 	if (unlikely(txq->nb_free < nb_pkts))
@@ -661,6 +746,7 @@ vv_xmit_pkts(void *q, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 	if (unlikely(txq->faulted))
 		return 0;   /* nothing taken: the application keeps its packets */
 
+	x = xlate_begin(txq->xlate);
 	for (i = 0; i < nb_pkts; i++) {
 		struct rte_mbuf *m = tx_pkts[i];
 		uint16_t slot = (uint16_t)(idx + posted) & vq->mask;
@@ -672,11 +758,19 @@ vv_xmit_pkts(void *q, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 			   rte_mbuf_refcnt_read(m) == 1 &&
 			   rte_pktmbuf_headroom(m) >= VV_NET_HDR_LEN)) {
 			/* header in the headroom: one descriptor for all */
-			tx_hdr_clear(rte_pktmbuf_mtod_offset(m, uint8_t *, -VV_NET_HDR_LEN));
-			d->addr = rte_mbuf_data_iova(m) - VV_NET_HDR_LEN;
+			uint8_t *hdr = rte_pktmbuf_mtod_offset(m, uint8_t *, -VV_NET_HDR_LEN);
+			rte_iova_t iova = xlate_iova(&x, m, hdr);
+
+			if (unlikely(iova == RTE_BAD_IOVA)) {
+				txq->stats.dropped++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			tx_hdr_clear(hdr);
+			d->addr = iova;
 			d->len = m->data_len + VV_NET_HDR_LEN;
 			d->flags = 0;
-		} else if (!txq->indirect || !tx_indirect(txq, slot, m)) {
+		} else if (!txq->indirect || !tx_indirect(txq, &x, slot, m)) {
 			txq->stats.dropped++;
 			rte_pktmbuf_free(m);
 			continue;   /* consumed: the application must not send it again */
@@ -687,6 +781,7 @@ vv_xmit_pkts(void *q, struct rte_mbuf **tx_pkts, uint16_t nb_pkts)
 		bytes += m->pkt_len;
 		posted++;
 	}
+	xlate_end(&x);
 	if (likely(posted > 0)) {
 		vq->avail_idx = idx + posted;
 		txq->nb_free -= posted;

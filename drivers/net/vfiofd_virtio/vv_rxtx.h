@@ -24,7 +24,8 @@
 struct vv_rxq_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t errors;        /* malformed completions, dropped */
+	uint64_t errors;        /* malformed completions, dropped; buffers in memory
+				 * the memory library does not map (translated mode) */
 	uint64_t nombuf;        /* buffers we could not allocate for a refill */
 	uint64_t kicks;
 	uint64_t multi_buf;     /* packets spread over several buffers (MRG_RXBUF) */
@@ -35,7 +36,8 @@ struct vv_rxq_stats {
 struct vv_txq_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t dropped;       /* packets the device cannot take (too many segments) */
+	uint64_t dropped;       /* packets the device cannot take (too many segments,
+				 * or memory the library does not map: translated mode) */
 	uint64_t kicks;
 	uint64_t indirect;      /* packets sent through an indirect table */
 	uint64_t reclaimed;     /* completions processed */
@@ -47,6 +49,7 @@ struct vv_rxq {
 	struct vv_vq vq;                /* first: its hot fields lead the structure */
 	struct rte_mbuf **sw_ring;      /* mbuf posted in each descriptor, NULL if none */
 	struct rte_mempool *mp;
+	struct rte_iova_cache *xlate;   /* translated mode: buffers' IOVAs from here */
 	uint64_t mbuf_initializer;      /* rearm_data of a fresh mbuf of this port */
 	uint32_t buf_len;               /* bytes offered per buffer, header included */
 	uint16_t nb_free;               /* descriptors without a buffer */
@@ -73,6 +76,7 @@ struct vv_txq {
 	uint64_t indir_iova;
 	uint8_t *hdrs;                  /* one header per slot, for indirect packets */
 	uint64_t hdrs_iova;
+	struct rte_iova_cache *xlate;   /* translated mode: packets' IOVAs from here */
 	uint16_t nb_free;
 	uint16_t free_thresh;
 	uint16_t port_id;
