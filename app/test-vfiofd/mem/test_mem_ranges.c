@@ -142,7 +142,7 @@ int
 main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "-l", "0", "--no-huge", "-m", "32", "--no-pci",
-			"--iova-mode=va", "--file-prefix=vfiofd_mem_ranges", "--in-memory", NULL };
+			"--iova-mode=va", "--file-prefix=vfiofd_mem_ranges", "--no-shconf", NULL };
 	struct rte_iommufd_mem_stats st;
 	struct tap t = { 0 };
 	uint32_t ioas;

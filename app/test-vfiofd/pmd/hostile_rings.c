@@ -887,7 +887,7 @@ int
 main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "-l", "0", "--no-huge", "-m", "128", "--no-pci",
-			"--iova-mode=va", "--in-memory", "--log-level=pmd.net.vfiofd_virtio:info",
+			"--iova-mode=va", "--no-shconf", "--log-level=pmd.net.vfiofd_virtio:info",
 			NULL };
 
 	(void)argc;
