@@ -4,8 +4,8 @@
 #   make bench  set up, then run the benchmarks (BENCH/RATIO lines)
 #   make vm PROFILE=iommu CMD='uname -a'   run a command in the test bed
 #   make setup  only set up (packages, DPDK, guest kernels, build)
-#   make test-newer  also build the newer guest kernel (sid's linux-source) and run the
-#               tests of post-6.12 kernel features on it
+#   make test-newer  also build the newer guest kernel (the newest linux-source of sid or
+#               trixie-backports) and run the tests of post-6.12 kernel features on it
 SHELL := /bin/bash
 PROFILE ?= iommu
 CMD ?= uname -a

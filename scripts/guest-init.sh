@@ -207,9 +207,15 @@ bed_check() {
 		[ -e /dev/vfio/vfio ] && broken+=" /dev/vfio/vfio exists on a cdev-only kernel;"
 		[ "$group_api_line" = '# CONFIG_VFIO_GROUP is not set' ] || broken+=" kernel has CONFIG_VFIO_GROUP;"
 	fi
-	if [ "$NOIOMMU" = 1 ]; then
+	if [ "$NOIOMMU" = 1 ] && [ "$GROUP_API" = 1 ]; then
 		local g=(/dev/vfio/noiommu-*)
 		[ -e "${g[0]}" ] || broken+=" no /dev/vfio/noiommu-N group;"
+	fi
+	# Linux 7.3+: no-IOMMU devices get a cdev too, named noiommu-vfioN
+	if [ "${NOIOMMU_CDEV:-0}" = 1 ]; then
+		[ -c /dev/iommu ] || broken+=" no /dev/iommu;"
+		local n=(/dev/vfio/devices/noiommu-vfio*)
+		[ -e "${n[0]}" ] || broken+=" no /dev/vfio/devices/noiommu-vfioN (a kernel without IOMMUFD_NOIOMMU?);"
 	fi
 	[ -z "$broken" ]
 }
@@ -218,7 +224,7 @@ bed_check() {
 header() {
 	local v=(/dev/vfio/*) c=(/dev/vfio/devices/*)
 	echo "# guest kernel: $kernel_id"
-	echo "# profile: $VM_PROFILE, vIOMMU: $VIOMMU, no-IOMMU mode: $NOIOMMU"
+	echo "# profile: $VM_PROFILE, vIOMMU: $VIOMMU, no-IOMMU mode: $NOIOMMU${NOIOMMU_CDEV:+ (cdev: $NOIOMMU_CDEV)}"
 	echo "# vfio-pci NICs: virtio-net [$VFIOFD_VIRTIO_BDFS] e1000e [$VFIOFD_E1000E_BDFS]" \
 		"igb [$VFIOFD_IGB_BDFS] igb VFs [$VFIOFD_IGBVF_BDFS]"
 	[ -n "$igb_pfs" ] && echo "# igb PFs on the kernel's igb driver: [${igb_pfs# }]," \

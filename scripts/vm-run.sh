@@ -187,6 +187,7 @@ VFIOFD_TOP=$VFIOFD_TOP
 VM_PROFILE=$profile
 VIOMMU=$VIOMMU
 NOIOMMU=$NOIOMMU
+NOIOMMU_CDEV=${NOIOMMU_CDEV:-0}
 GROUP_API=$GROUP_API
 HUGEPAGES=$HUGEPAGES
 NICS="$NICS"
@@ -224,13 +225,30 @@ BOOT_LIMIT=${VFIOFD_VM_BOOT_LIMIT:-90}
 # broken, died (QEMU exited, or was killed here because it hung in its boot) or
 # timeout.
 wait_job() {
-	local J=$1/j.$2 now
+	local J=$1/j.$2 now n=0 off stalls
+	# console output from here on is this job's (a session's console holds every job's)
+	off=$(stat -c %s "$1/console.log" 2> /dev/null || echo 0)
 	while :; do
 		[ -f "$J/rc" ] && { state=done; return; }
 		[ -f "$1/broken" ] && { state=broken; return; }
 		if ! running "$3"; then
 			[ -f "$J/rc" ] && state=done || state=died
 			return
+		fi
+		# A guest whose kernel reports an RCU stall a second time during one job hangs
+		# for good (seen under TCG: a vCPU that no longer runs, "(0 ticks this GP)";
+		# its own watchdog, ticks_check in guest-init.sh, cannot run either). One report
+		# can be a loaded host's hiccup the guest recovers from. Checked once a second.
+		if [ $((++n % 20)) = 0 ]; then
+			stalls=$(tail -c +$((off + 1)) "$1/console.log" 2> /dev/null |
+				grep -c 'rcu: INFO: .*detected stall' || true)
+			if [ "${stalls:-0}" -ge 2 ]; then
+				log "profile $profile: the guest's kernel reported RCU stalls $stalls times during the command: it hangs"
+				echo "$stalls" > "$J.stalled"
+				kill -9 -- "-$3" 2> /dev/null || true
+				state=died
+				return
+			fi
 		fi
 		now=$(date +%s)
 		if [ ! -f "$1/ready" ] && [ $((now - $5)) -ge "$BOOT_LIMIT" ]; then
@@ -264,9 +282,11 @@ lost_before_start() { # $1 = share, $2 = job id
 # Did job $2 on share $1 fail for the test bed's sake, not the command's: the guest
 # died before it took the job, QEMU aborted on its assertion while the job ran, or the
 # guest stopped the job because the emulator lost a vCPU (j.<id>/fault, see
-# ticks_check in guest-init.sh)? Then it deserves another boot.
+# ticks_check in guest-init.sh), or hung in RCU stalls (j.<id>.stalled, wait_job)? Then
+# it deserves another boot.
 bed_failed() {
 	[ -f "$1/j.$2/fault" ] && return 0
+	[ -f "$1/j.$2.stalled" ] && return 0
 	[ "$state" = died ] || return 1
 	lost_before_start "$1" "$2" && return 0
 	# QEMU itself failed under the running command (the assertion above)
@@ -275,6 +295,8 @@ bed_failed() {
 why_lost() { # $1 = share, $2 = job id: the reason, for the log
 	if [ -f "$1/j.$2/fault" ]; then
 		echo "the guest stopped the command: $(cat "$1/j.$2/fault")"
+	elif [ -f "$1/j.$2.stalled" ]; then
+		echo "the guest hung in RCU stalls ($(cat "$1/j.$2.stalled") reports) while the command ran"
 	elif [ -f "$1/j.$2/started" ]; then
 		echo "QEMU aborted while the command ran ($(grep -m1 -o 'Assertion .* failed' "$1/console.log"))"
 	else
@@ -378,6 +400,7 @@ if [ -z "$sessions" ]; then
 		log "profile $profile: no result: $(why_lost "$R" 1), QEMU exited with $qrc; booting once more"
 		mv "$R/console.log" "$R/console-first-boot.log"
 		[ -d "$R/j.1" ] && mv "$R/j.1" "$R/j.1-first-boot"
+		[ -f "$R/j.1.stalled" ] && mv "$R/j.1.stalled" "$R/j.1-first-boot.stalled"
 	done
 	wall=$(elapsed "$t0")
 	finish "$R" 1 "$R"

@@ -108,6 +108,9 @@ static struct {
 	uint64_t unmap_calls;
 	bool warned_translated;
 	bool secondary;      /* a secondary process: the primary maps, we only translate */
+	bool noiommu_cdev;   /* no-IOMMU through an iommufd (Linux 7.3+): the IOAS pins the
+			      * pages and the kernel tells their physical addresses */
+	uint64_t pa_queries; /* IOMMU_IOAS_NOIOMMU_GET_PA calls */
 	uint64_t next_iova;  /* where translated areas are placed next (bump pointer) */
 	bool translated;     /* translated mode: EAL memory may sit at any IOVA, PMDs
 			      * translate every buffer (set by the bus before init, kept
@@ -122,14 +125,23 @@ static struct {
 };
 
 /*
- * No mapping ioctl in this mode: without an IOMMU (IOVA = PA), or in a secondary
- * process (the primary maps; IOVA = the memseg's). Areas then take their IOVA from the
- * memsegs and only feed the translation cache.
+ * No mapping ioctl in this mode: without an IOMMU through the group interface (IOVA =
+ * PA), or in a secondary process (the primary maps; IOVA = the memseg's). Areas then
+ * take their IOVA from the memsegs and only feed the translation cache. (A no-IOMMU
+ * cdev maps: its IOAS is how the kernel pins the pages and tells their addresses.)
  */
 static bool
 translate_only(void)
 {
-	return mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU || mem.secondary;
+	return (mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU && !mem.noiommu_cdev) || mem.secondary;
+}
+
+static const char *
+mode_name(enum rte_iommufd_mem_mode mode, bool noiommu_cdev)
+{
+	if (mode != RTE_IOMMUFD_MEM_MODE_NOIOMMU)
+		return "iommufd";
+	return noiommu_cdev ? "no-IOMMU (cdev + iommufd)" : "no-IOMMU (VFIO group)";
 }
 
 /*
@@ -507,6 +519,40 @@ cache_insert(struct mem_area *a)
 }
 
 /*
+ * No-IOMMU cdev: the device DMAs to physical addresses, and @a is mapped in @io at the
+ * IOVA the EAL gave its pages (in IOVA-as-PA mode, what the EAL read from pagemap) or
+ * the user gave with rte_dev_dma_map(). Ask the kernel, which holds the pages pinned,
+ * where they are: every byte's physical address must be its IOVA, or a device would be
+ * handed an address that is not this memory. 0, or -EFAULT / the ioctl's errno (logged).
+ */
+static int
+pa_verify(const struct ioas *io, const struct mem_area *a)
+{
+	uint64_t off = 0;
+
+	while (off < a->len) {
+		uint64_t len = a->len - off, pa = 0;
+		int ret = iommufd_ioas_noiommu_get_pa(mem.iommufd, io->id, a->iova + off, &len,
+						      &pa);
+
+		mem.pa_queries++;
+		if (ret < 0) {
+			MEM_LOG(ERR, "IOAS %u: IOMMU_IOAS_NOIOMMU_GET_PA of IOVA 0x%" PRIx64 " failed: %s%s",
+				io->id, a->iova + off, strerror(-ret),
+				ret == -EPERM ? " (it needs CAP_SYS_RAWIO)" : "");
+			return ret;
+		}
+		if (pa != a->iova + off || len == 0) {
+			MEM_LOG(ERR, "VA 0x%" PRIxPTR " has IOVA 0x%" PRIx64 ", but the kernel says its physical address is 0x%" PRIx64 ": without an IOMMU a device given that IOVA would DMA to other memory; refused",
+				a->va + off, a->iova + off, pa);
+			return -EFAULT;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+/*
  * Drop @a's translation from the cache. @wait: return only once no reader can hold it
  * (rte_iova_cache_remove()); never from DPDK's memory events, which run under the EAL's
  * memory lock, for which a reader lcore in rte_malloc() may be waiting: there the
@@ -574,7 +620,14 @@ area_map_all(struct mem_area *a)
 		return ret;
 	}
 	if (a->iova_set) {
-		ret = cache_insert(a);
+		ret = 0;
+		for (i = 0; mem.noiommu_cdev && i < mem.n_ioas; i++)
+			if (mem.ioas[i].populated) {
+				ret = pa_verify(&mem.ioas[i], a);
+				break;
+			}
+		if (ret == 0)
+			ret = cache_insert(a);
 		if (ret < 0) {
 			for (i = 0; i < mem.n_ioas; i++)
 				if (mem.ioas[i].populated)
@@ -760,7 +813,9 @@ ioas_populate(struct ioas *io)
 		}
 		/* the first IOAS to map an area makes its translation valid */
 		if (!a->cached) {
-			ret = cache_insert(a);
+			ret = mem.noiommu_cdev ? pa_verify(io, a) : 0;
+			if (ret == 0)
+				ret = cache_insert(a);
 			if (ret < 0) {
 				unmap_one(io, a, false);
 				if (new_iova)
@@ -780,8 +835,12 @@ ioas_populate(struct ioas *io)
 		return ret;
 	}
 	io->populated = true;
-	MEM_LOG(INFO, "IOAS %u populated: %u areas, %" PRIu64 " MiB", io->id, mem.n_areas,
-		bytes >> 20);
+	if (mem.noiommu_cdev)
+		MEM_LOG(INFO, "IOAS %u populated: %u areas, %" PRIu64 " MiB pinned; their physical addresses confirmed by IOMMU_IOAS_NOIOMMU_GET_PA (%" PRIu64 " queries so far)",
+			io->id, mem.n_areas, bytes >> 20, mem.pa_queries);
+	else
+		MEM_LOG(INFO, "IOAS %u populated: %u areas, %" PRIu64 " MiB", io->id, mem.n_areas,
+			bytes >> 20);
 	return 0;
 }
 
@@ -1076,6 +1135,8 @@ teardown(void)
 	mem.n_windows = 0;
 	mem.warned_translated = false;
 	mem.secondary = false;
+	mem.noiommu_cdev = false;
+	mem.pa_queries = 0;
 }
 
 static int
@@ -1130,13 +1191,14 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	if (conf->secondary && mem.refcnt > 0 && conf->iommufd >= 0)
 		close(conf->iommufd); /* ours to close: the running library has its own */
 	if (mem.refcnt > 0) {
-		ret = mem.mode == want ? 0 : -EBUSY;
+		ret = mem.mode == want && mem.noiommu_cdev == (conf->noiommu && conf->noiommu_cdev) ?
+		      0 : -EBUSY;
 		if (ret == 0)
 			mem.refcnt++;
 		else
 			MEM_LOG(ERR, "already running in %s mode; cannot also run in %s mode",
-				mem.mode == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd",
-				conf->noiommu ? "no-IOMMU" : "iommufd");
+				mode_name(mem.mode, mem.noiommu_cdev),
+				mode_name(want, conf->noiommu && conf->noiommu_cdev));
 		goto out;
 	}
 	if ((rte_eal_process_type() != RTE_PROC_PRIMARY) != conf->secondary) {
@@ -1168,6 +1230,7 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 		goto out;
 	}
 	mem.mode = want;
+	mem.noiommu_cdev = conf->noiommu && conf->noiommu_cdev;
 	if (conf->secondary) {
 		/* owned from here: teardown() closes it on failure */
 		mem.iommufd = conf->iommufd;
@@ -1182,13 +1245,14 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	}
 	if (conf->secondary) {
 		/* nothing to open nor allocate: the primary's IOASes hold our memory */
-	} else if (want == RTE_IOMMUFD_MEM_MODE_IOMMUFD) {
+	} else if (want == RTE_IOMMUFD_MEM_MODE_IOMMUFD || mem.noiommu_cdev) {
 		ret = start_iommufd(conf);
 		if (ret < 0)
 			goto fail;
-	} else {
-		MEM_LOG(WARNING, "NO-IOMMU MODE: devices can DMA anywhere in physical memory; IOVA = physical address");
 	}
+	if (want == RTE_IOMMUFD_MEM_MODE_NOIOMMU)
+		MEM_LOG(WARNING, "NO-IOMMU MODE: devices can DMA anywhere in physical memory; IOVA = physical address%s",
+			mem.noiommu_cdev ? " (no-IOMMU cdev: pages pinned by an IOAS, their addresses checked with the kernel)" : "");
 	ret = rte_memseg_walk_thread_unsafe(init_walk, NULL);
 	if (ret < 0) {
 		MEM_LOG(ERR, "cannot record DPDK memory: %s", strerror(-ret));
@@ -1213,7 +1277,7 @@ rte_iommufd_mem_init(const struct rte_iommufd_mem_conf *conf)
 	mem.refcnt = 1;
 	ret = 0;
 	MEM_LOG(INFO, "%s mode%s%s, %u memory areas recorded; run-time memory mapped %s",
-		want == RTE_IOMMUFD_MEM_MODE_NOIOMMU ? "no-IOMMU" : "iommufd",
+		mode_name(want, mem.noiommu_cdev),
 		mem.secondary ? " (secondary: the primary maps)" : "",
 		!translate_only() && iova_from_memsegs() ?
 		" (IOVA as PA: each page mapped at its physical address)" : "", mem.n_areas,
@@ -1336,7 +1400,7 @@ rte_iommufd_mem_ioas_create(uint32_t *ioas_id)
 	int ret;
 
 	pthread_mutex_lock(&mem.lock);
-	if (mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD || mem.secondary) {
+	if (mem.refcnt == 0 || translate_only()) {
 		ret = -ENODEV;
 	} else if (mem.n_ioas == MAX_IOAS) {
 		ret = -ENOSPC;
@@ -1409,7 +1473,7 @@ rte_iommufd_mem_attached(uint32_t ioas_id, const char *dev_name)
 	rte_mcfg_mem_read_lock();
 	pthread_mutex_lock(&mem.lock);
 	io = ioas_find(ioas_id);
-	if (io == NULL || mem.mode != RTE_IOMMUFD_MEM_MODE_IOMMUFD || mem.secondary) {
+	if (io == NULL || translate_only()) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -1545,6 +1609,7 @@ rte_iommufd_mem_stats_get(struct rte_iommufd_mem_stats *st)
 	st->map_calls = mem.map_calls;
 	st->unmap_calls = mem.unmap_calls;
 	st->map_file_calls = mem.map_file_calls;
+	st->pa_queries = mem.pa_queries;
 	st->ioas_count = mem.n_ioas;
 	for (unsigned int i = 0; i < mem.n_ioas; i++)
 		st->ioas_populated += mem.ioas[i].populated;

@@ -27,6 +27,20 @@ struct iommu_ioas_map_file {
 #define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
 #endif
 
+/* IOMMU_IOAS_NOIOMMU_GET_PA arrived in Linux 7.3 (likewise: ENOTTY before). */
+#ifndef IOMMU_IOAS_NOIOMMU_GET_PA
+struct iommu_ioas_noiommu_get_pa {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_phys;
+};
+#define IOMMU_IOAS_NOIOMMU_GET_PA _IO(IOMMUFD_TYPE, 0x95)
+#endif
+
 /* ioctl() returning 0 or -errno: every wrapper below reports errors the same way. */
 static int
 xioctl(int fd, unsigned long request, void *arg)
@@ -124,6 +138,25 @@ iommufd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t len,
 
 	if (ret == 0 && unmapped != NULL)
 		*unmapped = cmd.length;
+	return ret;
+}
+
+int
+iommufd_ioas_noiommu_get_pa(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t *len,
+			    uint64_t *phys)
+{
+	struct iommu_ioas_noiommu_get_pa cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = *len,
+	};
+	int ret = xioctl(iommufd, IOMMU_IOAS_NOIOMMU_GET_PA, &cmd);
+
+	if (ret == 0) {
+		*len = cmd.length;
+		*phys = cmd.out_phys;
+	}
 	return ret;
 }
 

@@ -62,6 +62,16 @@ int iommufd_ioas_unmap(int iommufd, uint32_t ioas_id, uint64_t iova, uint64_t le
 		       uint64_t *unmapped);
 
 /**
+ * IOMMU_IOAS_NOIOMMU_GET_PA (Linux 7.3+, no-IOMMU devices only): the physical address
+ * @iova of @ioas_id maps to. On entry *len is the most bytes to look at (non-zero); on
+ * success it holds how many bytes from *phys on are physically contiguous. -ENOENT if
+ * nothing is mapped at @iova, -EOPNOTSUPP if the IOAS holds it for a real IOMMU (no
+ * no-IOMMU device attached), -EPERM without CAP_SYS_RAWIO, -ENOTTY on older kernels.
+ */
+int iommufd_ioas_noiommu_get_pa(int iommufd, uint32_t ioas_id, uint64_t iova,
+				uint64_t *len, uint64_t *phys);
+
+/**
  * IOMMU_IOAS_IOVA_RANGES: the IOVA ranges usable for mapping in this IOAS, which narrow
  * with every device attached to it. On entry *num is the capacity of @ranges; on
  * success it holds the number of ranges. -EMSGSIZE (with *num set to the number needed)

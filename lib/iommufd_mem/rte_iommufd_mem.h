@@ -28,8 +28,11 @@
  * Where the kernel has IOMMU_IOAS_MAP_FILE (6.13+), an area backed by one hugepage file
  * is mapped from the file; otherwise, or on older kernels, by address.
  *
- * Without an IOMMU (vfio's unsafe no-IOMMU mode) there is no iommufd for the device:
- * the library then runs in no-IOMMU mode, where IOVA = physical address.
+ * Without an IOMMU (vfio's unsafe no-IOMMU mode) the library runs in no-IOMMU mode,
+ * where IOVA = physical address. Before Linux 7.3 there is no iommufd for such a device
+ * (it is opened through its VFIO group); from 7.3 a no-IOMMU cdev binds to an iommufd,
+ * and the library pins memory through an IOAS and takes physical addresses from the
+ * kernel (rte_iommufd_mem_conf::noiommu_cdev).
  *
  * In a secondary process the library runs on the primary's iommufd and maps nothing
  * (see rte_iommufd_mem_conf::secondary).
@@ -60,6 +63,15 @@ struct rte_iommufd_mem_conf {
 	const char *iommufd_path;
 	/** No-IOMMU mode instead of iommufd (the user opted in; the kernel allows it). */
 	bool noiommu;
+	/**
+	 * With @noiommu: the devices are no-IOMMU cdevs (/dev/vfio/devices/noiommu-vfioN,
+	 * Linux 7.3+), bound to an iommufd like any cdev. The library then maps DPDK memory
+	 * into an IOAS as in iommufd mode, at IOVA = the EAL's physical address: the IOAS
+	 * pins the pages, and IOMMU_IOAS_NOIOMMU_GET_PA confirms each area's physical
+	 * address before a device may be handed it. Without it, no-IOMMU devices are opened
+	 * through their VFIO group, and nothing is mapped nor pinned.
+	 */
+	bool noiommu_cdev;
 	/**
 	 * The EAL was started with --match-allocations. The library finds that flag on the
 	 * process command line by itself; a program that builds the EAL's argv another way
@@ -200,6 +212,7 @@ struct rte_iommufd_mem_stats {
 	uint64_t map_calls;     /**< map ioctls issued (IOAS_MAP or IOAS_MAP_FILE) */
 	uint64_t map_file_calls; /**< of which IOAS_MAP_FILE (Linux 6.13+) */
 	uint64_t unmap_calls;   /**< IOAS_UNMAP ioctls issued */
+	uint64_t pa_queries;    /**< IOAS_NOIOMMU_GET_PA ioctls issued (no-IOMMU cdev) */
 	uint64_t mapped_bytes;  /**< bytes currently mapped (default IOAS) */
 	uint32_t areas;         /**< areas currently mapped (default IOAS) */
 	uint32_t ioas_count;    /**< IOASes managed */

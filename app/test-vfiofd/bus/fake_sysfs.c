@@ -134,19 +134,21 @@ fake_dev_add(struct fake_tree *t, const struct fake_dev *d)
 			return -errno;
 	}
 	if (d->vfio_index >= 0) {
+		/* Linux 7.3+ names a no-IOMMU device's cdev noiommu-vfioN */
+		const char *pfx = d->noiommu_cdev ? "noiommu-" : "";
 		char rel[64];
 
-		snprintf(rel, sizeof(rel), "vfio-dev/vfio%d", d->vfio_index);
+		snprintf(rel, sizeof(rel), "vfio-dev/%svfio%d", pfx, d->vfio_index);
 		ret = mkdir_p(fake_path(t, d->bdf, rel, path));
 		if (ret < 0)
 			return ret;
 		if (d->dev_attr != NULL) {
-			snprintf(rel, sizeof(rel), "vfio-dev/vfio%d/dev", d->vfio_index);
+			snprintf(rel, sizeof(rel), "vfio-dev/%svfio%d/dev", pfx, d->vfio_index);
 			if (attr(t, d->bdf, rel, d->dev_attr))
 				return -EIO;
 		}
 		if (d->node_major >= 0) {
-			snprintf(path, sizeof(path), "%s/vfio/devices/vfio%d", t->dev,
+			snprintf(path, sizeof(path), "%s/vfio/devices/%svfio%d", t->dev, pfx,
 				 d->vfio_index);
 			unlink(path);
 			if (mknod(path, S_IFCHR | 0600,

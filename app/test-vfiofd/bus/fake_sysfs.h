@@ -29,6 +29,7 @@ struct fake_dev {
 	const char *dev_attr;  /* vfio-dev/vfioN/dev, NULL: none (no-IOMMU) */
 	int node_major;        /* /dev/vfio/devices/vfioN, < 0: no node */
 	int node_minor;
+	bool noiommu_cdev;     /* named noiommu-vfioN (Linux 7.3+ no-IOMMU cdev) */
 };
 
 /* Create the tree under /tmp; 0 or -errno. */

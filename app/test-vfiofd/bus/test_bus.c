@@ -534,9 +534,12 @@ cmd_scan(int argc, char **argv)
 	res_get(&r);
 	res_diag("after init", &r);
 	/* one cdev per probed device, plus the iommufd if any: a failed probe left none */
-	noiommu = rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU;
+	/* (a no-IOMMU cdev of Linux 7.3+ counts as any cdev: it has an iommufd) */
+	noiommu = rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU &&
+		  rte_iommufd_mem_iommufd() < 0;
 	if (noiommu)
-		/* no-IOMMU: a group and a device fd each (the container is the EAL's too) */
+		/* no-IOMMU group path: a group and a device fd each (the container is the
+		 * EAL's too) */
 		tap_check(&t, r.vfio_fds == 0 && r.noiommu_fds == 2 * (long)nprobed,
 			  "no-IOMMU: %ld group/device fd(s) open for %d probed device(s), %ld "
 			  "cdev/iommufd", r.noiommu_fds, nprobed, r.vfio_fds);

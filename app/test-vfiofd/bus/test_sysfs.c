@@ -62,6 +62,27 @@ test_good(struct tap *t)
 		  "driver name into a short buffer refused");
 }
 
+/* Linux 7.3+: a no-IOMMU device has a cdev named noiommu-vfioN; vfioN is a normal one. */
+static void
+test_noiommu_cdev(struct tap *t)
+{
+	struct fake_dev d = fake_dev_good("0000:01:03.0", 3, MAJ);
+	struct vfiofd_cdev_id id;
+	char path[PATH_MAX];
+	int ret;
+
+	d.noiommu_cdev = true;
+	tap_check(t, fake_dev_add(&tree, &d) == 0, "no-IOMMU cdev device created");
+	ret = find("0000:01:03.0", &id);
+	snprintf(path, sizeof(path), "%s/vfio/devices/noiommu-vfio3", tree.dev);
+	tap_check(t, ret == 0 && strcmp(id.name, "noiommu-vfio3") == 0 && id.noiommu &&
+		  id.major == MAJ && id.minor == 3 && strcmp(id.path, path) == 0,
+		  "no-IOMMU cdev found and marked: %s %u:%u noiommu=%d (%s)", id.name, id.major,
+		  id.minor, id.noiommu, strerror(-ret));
+	ret = find("0000:01:00.0", &id);
+	tap_check(t, ret == 0 && !id.noiommu, "a vfioN cdev is not marked no-IOMMU");
+}
+
 /* One device per defect in its vfio-dev/dev chain: the error tells which. */
 static void
 test_cdev_defects(struct tap *t)
@@ -564,6 +585,7 @@ main(void)
 	if (!tap_check(&t, ret == 0, "fake tree in %s (%s)", tree.root, strerror(-ret)))
 		return tap_done(&t);
 	test_good(&t);
+	test_noiommu_cdev(&t);
 	test_cdev_defects(&t);
 	test_tree_defects(&t);
 	test_ids(&t);

@@ -313,12 +313,21 @@ bus_pci_coexistence)
 	run "$T" scan --expect-devices="$V1,$E1,$I1" --expect-probed="$V1,$E1" \
 		--expect-pci-probed="$V2,$I1" -- "${EAL[@]}" -b "$V1" -b "vfiofd:$V2"
 	;;
-bus_noiommu)
-	# noiommu profile: vfio's unsafe mode, no cdevs, only /dev/vfio/noiommu-N groups
+bus_noiommu|bus_noiommu_cdev_newer)
+	# noiommu profile: vfio's unsafe mode, no cdevs, only /dev/vfio/noiommu-N groups;
+	# newer-noiommu (Linux 7.3+): the groups and a no-IOMMU cdev per device, which the
+	# bus must take instead (the refusal names the node it would use)
 	ls /dev/vfio/noiommu-* > /dev/null 2>&1 || { echo "# no noiommu-N group"; fail=1; }
+	node=", group /dev/vfio/noiommu-"
+	if [ "$name" = bus_noiommu_cdev_newer ]; then
+		ls /dev/vfio/devices/noiommu-vfio* > /dev/null 2>&1 ||
+			{ echo "# no noiommu-vfioN cdev"; fail=1; }
+		node=", cdev /dev/vfio/devices/noiommu-vfio"
+	fi
 	# without the opt-in: refused, naming the device, the cause and the fix
 	run "$T" scan --expect-devices=none --expect-probed=none \
 		--expect-log="$V1: allow-listed, but skipped: it has no IOMMU" \
+		--expect-log="no-IOMMU mode$node" \
 		--expect-log="opt in with -a vfiofd:$V1,noiommu=1" \
 		-- "${EAL[@]}" --no-pci --iova-mode=pa -a "vfiofd:$V1"
 	# not asked for: a notice, nothing taken

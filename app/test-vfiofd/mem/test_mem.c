@@ -15,6 +15,8 @@
  *   test-vfiofd-mem memlock       RLIMIT_MEMLOCK too low: a clear error, nothing pinned
  *   test-vfiofd-mem noiommu       no-IOMMU mode: IOVA = PA (checked against pagemap)
  *   test-vfiofd-mem noiommu-refused  no-IOMMU asked for where the kernel forbids it
+ *   test-vfiofd-mem noiommu-cdev  Linux 7.3+ no-IOMMU cdev on an iommufd (profile
+ *                                 newer-noiommu): pinned, PAs confirmed by the kernel
  *   test-vfiofd-mem bench-register vfiofd|dpdk prealloc|runtime EAL-ARGS...
  *                                 register 1 GiB; time and count the map ioctls
  *
@@ -545,6 +547,100 @@ cmd_noiommu(void)
 	return tap_done(&t);
 }
 
+/*
+ * Linux 7.3+ (profile newer-noiommu): the no-IOMMU cdev, bound to an iommufd. The IOAS
+ * pins DPDK memory at IOVA = the EAL's physical address, and the library asks the kernel
+ * (IOMMU_IOAS_NOIOMMU_GET_PA) before any translation is handed out; a caller's IOVA that
+ * is not the physical address is refused and leaves nothing mapped.
+ */
+static int
+cmd_noiommu_cdev(void)
+{
+	struct rte_iommufd_mem_conf conf = { .noiommu = true, .noiommu_cdev = true };
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rte_iommufd_mem_stats st0, st1, st2;
+	struct attached_dev dev = { .fd = -1 };
+	struct pa_check c = { 0 };
+	const uintptr_t ext_va = 0x7e0000000000;
+	uint64_t pin, pa;
+	void *big, *ext;
+	int ret;
+
+	tap_check(&t, setrlimit(RLIMIT_MEMLOCK, &unlimited) == 0, "RLIMIT_MEMLOCK unlimited");
+	tap_check(&t, drop_cap_ipc_lock() == 0, "CAP_IPC_LOCK dropped: pins are charged to VmPin");
+	if (eal_start("32", "pa") < 0)
+		return tap_done(&t);
+	probe_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_POPULATE, -1, 0);
+	ret = rte_iommufd_mem_init(&conf);
+	if (!tap_check(&t, ret == 0 && rte_iommufd_mem_mode() == RTE_IOMMUFD_MEM_MODE_NOIOMMU &&
+		       rte_iommufd_mem_iommufd() >= 0,
+		       "no-IOMMU mode on an iommufd started (%s)", strerror(-ret)))
+		return tap_done(&t);
+	ret = attach_first_device(&dev);
+	if (!tap_check(&t, ret == 0, "no-IOMMU cdev of %s bound and attached to the default "
+		       "IOAS (%s)", dev.bdf, strerror(-ret)))
+		goto fini;
+	ret = rte_iommufd_mem_attached(rte_iommufd_mem_default_ioas(), dev.bdf);
+	tap_check(&t, ret == 0, "first attach populated the IOAS (%s)", strerror(-ret));
+	rte_iommufd_mem_stats_get(&st0);
+	tap_diag("after populate: %u areas, %" PRIu64 " MiB, %" PRIu64 " map ioctls, %" PRIu64
+		 " GET_PA", st0.areas, st0.mapped_bytes >> 20, st0.map_calls, st0.pa_queries);
+	tap_check(&t, st0.mapped_bytes >= 32u << 20 && st0.map_calls == st0.areas &&
+		  st0.pa_queries >= st0.areas,
+		  "32 MiB mapped in %" PRIu64 " ioctls, physical addresses confirmed by the kernel "
+		  "in %" PRIu64 " queries", st0.map_calls, st0.pa_queries);
+	pin = vm_pin_kb();
+	tap_check(&t, pin * 1024 >= st0.mapped_bytes, "VmPin %" PRIu64 " kB: the IOAS pins it",
+		  pin);
+	rte_memseg_walk(check_pa, &c);
+	tap_check(&t, c.segs > 0 && c.match == c.segs,
+		  "IOVA = physical address (pagemap) for %u of %u memsegs", c.match, c.segs);
+
+	/* run-time memory: mapped and confirmed as it comes */
+	/* more than the 32 MiB preallocated: the heap must grow */
+	big = rte_malloc("vfiofd-test", 48u << 20, RTE_PGSIZE_2M);
+	rte_iommufd_mem_stats_get(&st1);
+	tap_check(&t, big != NULL && st1.mapped_bytes > st0.mapped_bytes &&
+		  st1.pa_queries > st0.pa_queries &&
+		  rte_iommufd_mem_va2iova(big) == pagemap_pa(big),
+		  "run-time allocation mapped, confirmed (%" PRIu64 " more queries) and translated "
+		  "to its physical address", st1.pa_queries - st0.pa_queries);
+	rte_free(big);
+
+	/* a caller's IOVA must be the physical address */
+	ext = hugepage_at(ext_va);
+	if (!tap_check(&t, ext != NULL, "2 MiB hugepage at VA 0x%" PRIxPTR, ext_va))
+		goto detach;
+	pa = pagemap_pa(ext);
+	ret = rte_extmem_register(ext, RTE_PGSIZE_2M, NULL, 0, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0 && pa != RTE_BAD_IOVA, "rte_extmem_register, PA 0x%" PRIx64, pa);
+	rte_iommufd_mem_stats_get(&st1);
+	ret = rte_iommufd_mem_dma_map(ext, pa + RTE_PGSIZE_2M, RTE_PGSIZE_2M);
+	rte_iommufd_mem_stats_get(&st2);
+	tap_check(&t, ret == -EFAULT && rte_iommufd_mem_va2iova(ext) == RTE_BAD_IOVA &&
+		  iova_mapped(pa + RTE_PGSIZE_2M) == 0 && st2.mapped_bytes == st1.mapped_bytes,
+		  "dma_map at an IOVA that is not its physical address refused, nothing left "
+		  "mapped (%s)", strerror(-ret));
+	ret = rte_iommufd_mem_dma_map(ext, pa, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0 && rte_iommufd_mem_va2iova(RTE_PTR_ADD(ext, 4097)) == pa + 4097 &&
+		  iova_mapped(pa) == 1, "dma_map at its physical address: mapped and translated (%s)",
+		  strerror(-ret));
+	ret = rte_iommufd_mem_dma_unmap(ext, pa, RTE_PGSIZE_2M);
+	tap_check(&t, ret == 0 && iova_mapped(pa) == 0 &&
+		  rte_iommufd_mem_va2iova(ext) == RTE_BAD_IOVA, "dma_unmap: gone everywhere");
+	rte_extmem_unregister(ext, RTE_PGSIZE_2M);
+	munmap(ext, RTE_PGSIZE_2M);
+detach:
+	detach_device(&dev);
+fini:
+	rte_iommufd_mem_fini();
+	tap_check(&t, fds_open_to("/dev/iommu") == 0 && vm_pin_kb() == 0,
+		  "no iommufd left open, VmPin %" PRIu64 " kB", vm_pin_kb());
+	rte_eal_cleanup();
+	return tap_done(&t);
+}
+
 /* ---- bench-register ---- */
 
 /*
@@ -677,11 +773,13 @@ main(int argc, char **argv)
 		return cmd_noiommu();
 	if (argc >= 2 && strcmp(argv[1], "noiommu-refused") == 0)
 		return cmd_noiommu_refused();
+	if (argc >= 2 && strcmp(argv[1], "noiommu-cdev") == 0)
+		return cmd_noiommu_cdev();
 	if (argc >= 4 && strcmp(argv[1], "bench-register") == 0) {
 		return bench_register(strcmp(argv[2], "dpdk") == 0, strcmp(argv[3], "prealloc") == 0,
 				      argc - 3, argv + 3);
 	}
-	fprintf(stderr, "usage: %s register|register-match|extmem|mapfile|memlock|noiommu|noiommu-refused|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
+	fprintf(stderr, "usage: %s register|register-match|extmem|mapfile|memlock|noiommu|noiommu-refused|noiommu-cdev|bench-register vfiofd|dpdk prealloc|runtime [EAL args]\n",
 		argv[0]);
 	return 2;
 }

@@ -104,11 +104,13 @@ struct vfiofd_device {
 	char cdev_name[32];
 	unsigned int cdev_major, cdev_minor;
 	/*
-	 * No IOMMU (vfio's unsafe mode, opted into with noiommu=1): no cdev exists, the
-	 * device is opened through its group /dev/vfio/noiommu-<iommu_group> and a
-	 * container, and DMA uses physical addresses.
+	 * No IOMMU (vfio's unsafe mode, opted into with noiommu=1): DMA uses physical
+	 * addresses. Before Linux 7.3 no cdev exists, and the device is opened through its
+	 * group /dev/vfio/noiommu-<iommu_group> and a container; from 7.3 it has a cdev
+	 * (noiommu_cdev), opened, bound and attached like any other.
 	 */
 	bool noiommu;
+	bool noiommu_cdev;
 	int iommu_group;
 	/*
 	 * A secondary process: the device fd is a copy of the primary's (vfiofd_mp.c), and

@@ -7,8 +7,9 @@
  *   rte_iommufd_mem_attached() -> GET_INFO -> regions (config, BARs, mmap) ->
  *   command register (memory, I/O, master) -> interrupt handle -> request notifier
  *
- * A no-IOMMU device (noiommu=1) is opened through its group instead of cdev, BIND and
- * ATTACH; the rest is the same.
+ * A no-IOMMU device (noiommu=1) on Linux before 7.3 is opened through its group instead
+ * of cdev, BIND and ATTACH; the rest is the same. From 7.3 its cdev (noiommu-vfioN)
+ * takes the same steps as any other, in the memory library's no-IOMMU cdev mode.
  *
  * vfiofd_dev_close() undoes whatever part of that is done, in reverse, so it is both
  * the error path of vfiofd_dev_open() and the remove path: every resource has a
@@ -305,6 +306,7 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 	memset(&conf, 0, sizeof(conf));
 	conf.iommufd_path = iommu_path;
 	conf.noiommu = d->noiommu;
+	conf.noiommu_cdev = d->noiommu_cdev;
 	ret = rte_iommufd_mem_init(&conf);
 	if (ret < 0) {
 		if (d->noiommu)
@@ -323,7 +325,7 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 	}
 	d->mem_ref = true;
 
-	if (d->noiommu) {
+	if (d->noiommu && !d->noiommu_cdev) {
 		ret = dev_open_noiommu(d, sysfs, devroot);
 		if (ret < 0)
 			goto fail;
@@ -346,7 +348,9 @@ vfiofd_dev_open(struct vfiofd_device *d, uint32_t drv_flags)
 			       cdev.path, cdev.major, cdev.minor);
 		goto fail;
 	} else if (ret < 0) {
-		VFIOFD_DEV_LOG(ERR, d, "cannot open %s: %s", cdev.path, strerror(-ret));
+		VFIOFD_DEV_LOG(ERR, d, "cannot open %s: %s%s", cdev.path, strerror(-ret),
+			       ret == -EPERM && d->noiommu_cdev ?
+			       " (the kernel opens a no-IOMMU cdev only for CAP_SYS_RAWIO)" : "");
 		goto fail;
 	}
 	d->devfd = ret;

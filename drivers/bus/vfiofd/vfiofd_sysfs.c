@@ -135,7 +135,10 @@ vfiofd_sysfs_parse_int(const char *s, long min, long max, long *v)
 	return 0;
 }
 
-/* Name of the single "vfioN" entry in @dir. */
+/*
+ * Name of the single "vfioN" entry in @dir, or "noiommu-vfioN": Linux 7.3+ names the
+ * cdev of a device without an IOMMU so (with vfio's unsafe no-IOMMU mode on).
+ */
 static int
 find_vfio_entry(const char *dir, char *name, size_t len)
 {
@@ -148,6 +151,8 @@ find_vfio_entry(const char *dir, char *name, size_t len)
 	while ((de = readdir(d)) != NULL) {
 		const char *p = de->d_name;
 
+		if (strncmp(p, VFIOFD_NOIOMMU_CDEV_PREFIX, strlen(VFIOFD_NOIOMMU_CDEV_PREFIX)) == 0)
+			p += strlen(VFIOFD_NOIOMMU_CDEV_PREFIX);
 		if (strncmp(p, "vfio", 4) != 0 || p[4] == '\0')
 			continue;
 		for (p += 4; isdigit((unsigned char)*p); p++)
@@ -206,6 +211,8 @@ vfiofd_sysfs_find_cdev(const char *sysfs_pci, const char *dev_root, const char *
 	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != out->major ||
 	    minor(st.st_rdev) != out->minor)
 		return -ESTALE;
+	out->noiommu = strncmp(out->name, VFIOFD_NOIOMMU_CDEV_PREFIX,
+			       strlen(VFIOFD_NOIOMMU_CDEV_PREFIX)) == 0;
 	return 0;
 }
 

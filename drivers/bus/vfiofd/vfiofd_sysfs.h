@@ -12,6 +12,7 @@
 #define VFIOFD_SYSFS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,11 +25,15 @@ extern "C" {
 #define VFIOFD_DEV_ROOT "/dev"
 
 /** A VFIO device cdev, as found through sysfs and checked against /dev. */
+/** How Linux 7.3+ names the cdev of a device without an IOMMU: "noiommu-vfioN". */
+#define VFIOFD_NOIOMMU_CDEV_PREFIX "noiommu-"
+
 struct vfiofd_cdev_id {
-	char name[32];          /**< "vfioN" */
-	char path[PATH_MAX];    /**< <dev_root>/vfio/devices/vfioN */
-	unsigned int major;     /**< from sysfs vfio-dev/vfioN/dev */
+	char name[32];          /**< "vfioN", or "noiommu-vfioN" */
+	char path[PATH_MAX];    /**< <dev_root>/vfio/devices/<name> */
+	unsigned int major;     /**< from sysfs vfio-dev/<name>/dev */
 	unsigned int minor;
+	bool noiommu;           /**< a no-IOMMU cdev (Linux 7.3+: "noiommu-vfioN") */
 };
 
 /**
@@ -36,7 +41,8 @@ struct vfiofd_cdev_id {
  * Errors: -EINVAL @bdf is not a PCI address; -ENOENT no such PCI device;
  * -ENODEV the device has no vfio-dev directory (not bound to vfio-pci, or a kernel
  * without CONFIG_VFIO_DEVICE_CDEV); -EOPNOTSUPP vfio-dev/vfioN has no "dev" attribute
- * (a no-IOMMU device: 6.12 creates no cdev for those); -EBADMSG the "dev" attribute is
+ * (a no-IOMMU device: 6.12 creates no cdev for those; 7.3 does, named noiommu-vfioN,
+ * which sets @out->noiommu); -EBADMSG the "dev" attribute is
  * not "major:minor"; -ENXIO the /dev node is missing; -ESTALE the /dev node is not the
  * character device sysfs names.
  */

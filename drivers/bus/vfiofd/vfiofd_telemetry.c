@@ -108,6 +108,7 @@ tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 		rte_tel_data_add_dict_string(t, "devargs_error", d->opts_errmsg);
 	rte_tel_data_add_dict_string(t, "ioas_mode", vfiofd_opt_ioas_str(d->opts.ioas));
 	rte_tel_data_add_dict_int(t, "noiommu", d->noiommu);
+	rte_tel_data_add_dict_int(t, "noiommu_cdev", d->noiommu_cdev);
 	/* process-wide: the EAL's IOVAs are not the device's (see iova=translated) */
 	rte_tel_data_add_dict_int(t, "iova_translated", rte_iommufd_mem_translated());
 	if (d->devfd >= 0) {

@@ -141,6 +141,27 @@ noiommu_group(const char *sysfs, const char *devroot, const char *bdf, int *grou
 	return 0;
 }
 
+/*
+ * A device without an IOMMU can DMA anywhere in physical memory. Only an explicit
+ * per-device opt-in (noiommu=1) makes vfiofd drive it; the kernel's unsafe mode being on
+ * is not consent enough (it is system-wide). @node is its group node or no-IOMMU cdev,
+ * @kind says which ("group", "cdev").
+ */
+static bool
+noiommu_consent(const struct rte_devargs *da, const char *bdf, bool explicit,
+		const char *kind, const char *node)
+{
+	if (vfiofd_devargs_noiommu(da))
+		return true;
+	rte_log(explicit ? RTE_LOG_ERR : RTE_LOG_NOTICE, vfiofd_logtype,
+		"vfiofd: %s: %sskipped: it has no IOMMU (vfio-pci runs it in vfio's unsafe "
+		"no-IOMMU mode, %s %s), so it could DMA anywhere in memory; to drive it anyway, "
+		"opt in with -a vfiofd:%s,noiommu=1 and start the EAL with --iova-mode=pa\n",
+		bdf, explicit ? "allow-listed, but " : "", kind, node, bdf);
+	vfiofd_bus.scan_refused += explicit;
+	return false;
+}
+
 /* Forget a device that is no longer usable (rescan); a probed one stays. */
 static void
 drop_device(const char *bdf)
@@ -217,19 +238,8 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	ret = vfiofd_sysfs_find_cdev(sysfs, devroot, bdf, &cdev);
 	if (ret == -EOPNOTSUPP &&
 	    noiommu_group(sysfs, devroot, bdf, &group, cdev.path, sizeof(cdev.path)) == 0) {
-		/*
-		 * No IOMMU: the device can DMA anywhere in physical memory. Only an explicit
-		 * per-device opt-in makes vfiofd drive it; the kernel's unsafe mode being
-		 * on is not consent enough (it is system-wide).
-		 */
-		if (!vfiofd_devargs_noiommu(da)) {
-			rte_log(explicit ? RTE_LOG_ERR : RTE_LOG_NOTICE, vfiofd_logtype,
-				"vfiofd: %s: %sskipped: it has no IOMMU (vfio-pci runs it in "
-				"vfio's unsafe no-IOMMU mode, group %s), so it could DMA anywhere "
-				"in memory; to drive it anyway, opt in with -a vfiofd:%s,noiommu=1 "
-				"and start the EAL with --iova-mode=pa\n", bdf,
-				explicit ? "allow-listed, but " : "", cdev.path, bdf);
-			vfiofd_bus.scan_refused += explicit;
+		/* Linux before 7.3: no cdev, only the group node */
+		if (!noiommu_consent(da, bdf, explicit, "group", cdev.path)) {
 			drop_device(bdf);
 			return;
 		}
@@ -237,6 +247,13 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 		snprintf(cdev.name, sizeof(cdev.name), "noiommu-%d", group);
 		cdev.major = cdev.minor = 0;
 		ret = 0;
+	} else if (ret == 0 && cdev.noiommu) {
+		/* Linux 7.3+: a no-IOMMU cdev, bound to an iommufd like any other */
+		if (!noiommu_consent(da, bdf, explicit, "cdev", cdev.path)) {
+			drop_device(bdf);
+			return;
+		}
+		noiommu = true;
 	} else if (ret == 0 && vfiofd_devargs_noiommu(da)) {
 		VFIOFD_LOG(NOTICE, "%s: noiommu=1 ignored: the device has an IOMMU (%s), which "
 			   "vfiofd uses", bdf, cdev.path);
@@ -312,6 +329,7 @@ scan_one(const char *sysfs, const char *devroot, const char *bdf)
 	d->cdev_major = cdev.major;
 	d->cdev_minor = cdev.minor;
 	d->noiommu = noiommu;
+	d->noiommu_cdev = noiommu && group < 0;
 	d->iommu_group = group;
 	vfiofd_load_options(d);
 	pthread_mutex_unlock(&vfiofd_lock);
